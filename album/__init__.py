@@ -1,0 +1,3 @@
+"""album: an offline smart photo album that finds visually similar photos."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""Allow ``python -m album``."""
+
+from album.cli import main
+
+raise SystemExit(main())

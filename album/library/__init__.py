@@ -1,0 +1,1 @@
+"""The photo library: catalogue, scanning, image loading, thumbnails, watching."""

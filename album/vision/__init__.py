@@ -1,0 +1,1 @@
+"""Vision: backbones, the embedding encoder, model files, training and metrics."""

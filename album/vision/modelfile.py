@@ -1,0 +1,84 @@
+"""Model files: a safetensors file of head weights plus a JSON card.
+
+The card records the backbone, embedding dimension, preprocessing, head
+config, and how the model was made (training data, exact command, metrics).
+Loading never unpickles anything.  ``open_encoder`` turns a user's choice
+("default", "pretrained", a backbone name or a model file path) into an
+``Encoder``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from album.errors import ModelUnavailable
+from album.paths import RESOURCES
+from album.vision.backbones import DEFAULT_BACKBONE, Preprocessing, get_backbone
+from album.vision.encoder import Encoder
+from album.vision.head import build_head
+
+#: The fine-tuned head shipped with album and used by default.
+DEFAULT_MODEL = RESOURCES / "models" / "default.safetensors"
+
+
+def card_path(weights: Path) -> Path:
+    return weights.with_suffix(".json")
+
+
+def save_model(weights: Path, head: nn.Module, card: dict) -> None:
+    """Write ``weights`` (.safetensors) and its card (.json) beside it."""
+    weights = Path(weights)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in head.state_dict().items()}
+    save_file(state, str(weights))
+    card = {**card, "head": head.config(), "checksum": file_checksum(weights)}
+    card_path(weights).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+
+
+def file_checksum(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
+
+
+def read_card(weights: Path) -> dict:
+    try:
+        return json.loads(card_path(Path(weights)).read_text())
+    except FileNotFoundError:
+        raise ModelUnavailable(f"model card {card_path(Path(weights))} is missing") from None
+    except json.JSONDecodeError as exc:
+        raise ModelUnavailable(f"model card {card_path(Path(weights))} is not valid JSON: {exc}") from None
+
+
+def load_model(weights: Path, device: str = "cpu") -> Encoder:
+    """An encoder from a model file (backbone from the registry, head from the file)."""
+    weights = Path(weights)
+    if not weights.is_file():
+        raise ModelUnavailable(f"model file {weights} does not exist")
+    card = read_card(weights)
+    try:
+        head = build_head(card["head"])
+        head.load_state_dict(load_file(str(weights)))
+        preprocessing = Preprocessing.from_dict(card["preprocessing"]) if "preprocessing" in card else None
+        backbone = get_backbone(card["backbone"])
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise ModelUnavailable(f"model file {weights} is not a valid album model: {exc}") from None
+    return Encoder(backbone, head, head_checksum=file_checksum(weights), preprocessing=preprocessing,
+                   device=device)
+
+
+def open_encoder(choice: str = "default", device: str | None = None) -> Encoder:
+    """``default`` (the shipped fine-tuned model, or the bundled backbone if none ships),
+    ``pretrained`` (the bundled backbone alone), a backbone name, or a model file path."""
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "default":
+        return load_model(DEFAULT_MODEL, device) if DEFAULT_MODEL.is_file() else open_encoder("pretrained", device)
+    if choice == "pretrained":
+        return Encoder(get_backbone(DEFAULT_BACKBONE), device=device)
+    if choice.endswith(".safetensors") or Path(choice).is_file():
+        return load_model(Path(choice), device)
+    return Encoder(get_backbone(choice), device=device)
