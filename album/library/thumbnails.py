@@ -1,0 +1,110 @@
+"""A disk cache of small JPEG thumbnails, safe to use from many threads.
+
+Thumbnails live under ``LibraryPaths.thumbnails`` in two-letter shard folders,
+one file per (photo, size): ``<key>-<size>.jpg``.  The key is the photo's
+content hash when the catalogue knows it (so a moved or renamed photo keeps
+its thumbnail) and otherwise a digest of its path, size and modification
+time.  Photos are decoded with ``load_image(path, min_side=size)`` so JPEGs
+decode in draft mode, straight to roughly the size needed.
+
+Writes are atomic (a uniquely named temporary file in the same folder, then
+``os.replace``), so two threads making the same thumbnail at once, or a crash
+half-way, never leave a truncated file behind.  Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+from album.library.imageio import load_image
+
+#: The sizes (longest side, in pixels) thumbnails are made at; a request is
+#: rounded up to the next one so the grid's size slider reuses few files.
+SIZE_STEPS = (128, 256, 384, 512, 768)
+JPEG_QUALITY = 85
+
+
+def cache_key(content_hash: str | None, path: str | os.PathLike[str], mtime_ns: int = 0, size: int = 0) -> str:
+    """A file-name-safe key: the content hash when known, else a digest of path, size and mtime."""
+    if content_hash:
+        return "".join(ch for ch in content_hash if ch.isalnum())[:64] or _digest(content_hash)
+    return _digest(f"{os.fspath(path)}\0{size}\0{mtime_ns}")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def size_step(size: int) -> int:
+    """The cached size used for a requested size (the next step up, or the largest)."""
+    for step in SIZE_STEPS:
+        if size <= step:
+            return step
+    return SIZE_STEPS[-1]
+
+
+class ThumbnailCache:
+    """Make-once, read-many JPEG thumbnails on disk."""
+
+    def __init__(self, directory: str | os.PathLike[str]):
+        self.directory = Path(directory)
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def path_for(self, key: str, size: int) -> Path:
+        """Where the thumbnail of ``key`` at ``size`` (rounded up to a step) is stored."""
+        step = size_step(size)
+        return self.directory / key[:2] / f"{key}-{step}.jpg"
+
+    def cached(self, key: str, size: int) -> Path | None:
+        """The thumbnail's path if it already exists, else None (no decoding)."""
+        target = self.path_for(key, size)
+        return target if target.is_file() else None
+
+    def get(self, photo_path: str | os.PathLike[str], key: str, size: int) -> Path:
+        """The thumbnail's path, making it first if needed.
+
+        Raises ``UnreadableImage`` (with a plain reason) when the photo cannot be decoded.
+        """
+        target = self.path_for(key, size)
+        if target.is_file():
+            return target
+        step = size_step(size)
+        image, _info = load_image(photo_path, min_side=step)
+        image.thumbnail((step, step))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.stem}.{os.getpid()}.{self._next_id()}.tmp")
+        try:
+            image.save(temporary, "JPEG", quality=JPEG_QUALITY, optimize=True)
+            os.replace(temporary, target)
+        finally:
+            if temporary.exists():
+                temporary.unlink(missing_ok=True)
+        return target
+
+    def _next_id(self) -> int:
+        with self._lock:
+            self._counter += 1
+            return self._counter
+
+    def forget(self, key: str) -> int:
+        """Delete every size of one key's thumbnail; returns how many files were removed."""
+        removed = 0
+        shard = self.directory / key[:2]
+        for step in SIZE_STEPS:
+            candidate = shard / f"{key}-{step}.jpg"
+            try:
+                candidate.unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
+
+    def disk_usage(self) -> int:
+        """Total bytes used by cached thumbnails."""
+        if not self.directory.is_dir():
+            return 0
+        return sum(entry.stat().st_size for entry in self.directory.rglob("*.jpg") if entry.is_file())
