@@ -70,6 +70,8 @@ class BackboneSpec:
     bundled: bool
     build: Callable[[], PooledBackbone]
     weights_id: Callable[[], str]
+    #: default similarity threshold for this backbone's raw features (model cards may override it)
+    min_score: float = 0.5
 
 
 def _lite0_weights_file() -> Path:

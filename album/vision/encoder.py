@@ -32,7 +32,7 @@ def configure_threads(threads: int | None = None) -> None:
 
 class Encoder:
     def __init__(self, backbone: BackboneSpec, head: nn.Module | None = None, head_checksum: str | None = None,
-                 preprocessing: Preprocessing | None = None, device: str = "cpu"):
+                 preprocessing: Preprocessing | None = None, device: str = "cpu", min_score: float | None = None):
         configure_threads()
         self.backbone_spec = backbone
         self.preprocessing = preprocessing or backbone.preprocessing
@@ -45,6 +45,8 @@ class Encoder:
             probe = torch.zeros(1, backbone.dim, device=self.device)
             self.dim = int(self.head(probe).shape[1]) if self.head is not None else backbone.dim
         self.model_id = self._make_model_id()
+        #: the similarity below which results are not shown by default (calibrated per model)
+        self.min_score = backbone.min_score if min_score is None else min_score
 
     def _make_model_id(self) -> str:
         model_id = f"{self.backbone_spec.name}@{self.backbone_spec.weights_id()}"

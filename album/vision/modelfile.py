@@ -68,7 +68,7 @@ def load_model(weights: Path, device: str = "cpu") -> Encoder:
     except (KeyError, ValueError, RuntimeError) as exc:
         raise ModelUnavailable(f"model file {weights} is not a valid album model: {exc}") from None
     return Encoder(backbone, head, head_checksum=file_checksum(weights), preprocessing=preprocessing,
-                   device=device)
+                   device=device, min_score=card.get("min_score"))
 
 
 def open_encoder(choice: str = "default", device: str | None = None) -> Encoder:

@@ -1,0 +1,75 @@
+"""Opening a catalogue at the right schema version, with a backup before any migration.
+
+A catalogue made by a newer album is refused with a clear message rather
+than guessed at.  Each migration step upgrades one version; before the first
+step runs, the database is copied (SQLite online backup) beside itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from album.errors import LibraryError
+from album.library.schema import SCHEMA_VERSION, Base, Meta
+
+#: version -> step that upgrades a catalogue from that version to the next
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def stored_version(connection: Connection) -> int | None:
+    if not inspect(connection).has_table(Meta.__tablename__):
+        return None
+    value = connection.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar()
+    return int(value) if value is not None else None
+
+
+def _write_version(connection: Connection, version: int) -> None:
+    connection.execute(Meta.__table__.delete().where(Meta.key == "schema_version"))
+    connection.execute(Meta.__table__.insert().values(key="schema_version", value=str(version)))
+
+
+def backup(database: Path, version: int) -> Path:
+    """Copy the catalogue to ``<name>.v<version>.bak`` with SQLite's online backup."""
+    target = database.with_name(f"{database.name}.v{version}.bak")
+    source = sqlite3.connect(database)
+    try:
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+    return target
+
+
+def prepare(engine: Engine, database: Path, target: int = SCHEMA_VERSION) -> None:
+    """Create a new catalogue, or check and migrate an existing one to ``target``."""
+    with engine.begin() as connection:
+        version = stored_version(connection)
+        if version is None:
+            if inspect(connection).get_table_names():
+                raise LibraryError(f"{database} is not an album catalogue")
+            Base.metadata.create_all(connection)
+            _write_version(connection, target)
+            return
+    if version > target:
+        raise LibraryError(
+            f"This library was written by a newer version of album (catalogue schema {version}; "
+            f"this version understands up to {target}). Update album to open it."
+        )
+    if version == target:
+        return
+    backup(database, version)
+    with engine.begin() as connection:
+        while version < target:
+            step = MIGRATIONS.get(version)
+            if step is None:
+                raise LibraryError(f"no migration from catalogue schema {version}")
+            step(connection)
+            version += 1
+        _write_version(connection, version)

@@ -1,0 +1,73 @@
+"""The catalogue's tables (SQLAlchemy 2.x declarative mapping).
+
+The stored embeddings are the source of truth; the hnswlib index is a cache
+rebuilt from them.  Photos are identified by content hash for moves and
+copies, by row id everywhere else (the id is the index label).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: Bump when the tables change, and add a step to ``migrations.MIGRATIONS``.
+SCHEMA_VERSION = 1
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Folder(Base):
+    """A root folder the user added."""
+
+    __tablename__ = "folders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder_id: Mapped[int] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    camera: Mapped[str | None] = mapped_column(Text)
+    #: "ok" once decoded and embedded, "pending" while waiting to be encoded, "failed" with a reason
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    failure: Mapped[str | None] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Model(Base):
+    """An encoder that produced embeddings; ``generation`` counts changes to its vectors."""
+
+    __tablename__ = "models"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    backbone: Mapped[str] = mapped_column(String(64))
+    dim: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Embedding(Base):
+    __tablename__ = "embeddings"
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
+    #: float32, little-endian, L2-normalised
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,1 @@
+"""Search: the hnswlib vector index and similar-photo queries."""

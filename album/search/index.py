@@ -1,0 +1,135 @@
+"""The hnswlib index of one model's embeddings: a rebuildable cache.
+
+Labels are photo ids and the space is inner product on unit vectors, so a
+score is the cosine similarity.  The index is saved beside the catalogue
+with an atomic replace and a small JSON sidecar (model id, dimension, the
+catalogue generation it reflects, file size and checksum).  When the file
+is missing, damaged, stale or made by another model it is rebuilt from the
+embeddings stored in the catalogue, which are the source of truth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from pathlib import Path
+
+import hnswlib
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+M = 16
+EF_CONSTRUCTION = 200
+MIN_EF_SEARCH = 64
+
+
+def _checksum(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "blake2b").hexdigest()[:32]
+
+
+class VectorIndex:
+    def __init__(self, directory: Path, model_id: str, dim: int):
+        self.model_id = model_id
+        self.dim = dim
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)
+        self.path = Path(directory) / f"{stem}.hnsw"
+        self.meta_path = self.path.with_suffix(".json")
+        self._index = self._empty(1024)
+        self.generation = -1
+        self._labels: set[int] = set()
+        self._deleted: set[int] = set()
+
+    def _empty(self, capacity: int) -> hnswlib.Index:
+        index = hnswlib.Index(space="ip", dim=self.dim)
+        index.init_index(max_elements=capacity, ef_construction=EF_CONSTRUCTION, M=M)
+        index.set_ef(MIN_EF_SEARCH)
+        return index
+
+    # -- persistence ---------------------------------------------------------
+    def load(self, generation: int) -> bool:
+        """Load the saved index if it is intact and reflects ``generation``."""
+        try:
+            meta = json.loads(self.meta_path.read_text())
+            fresh = (meta["model_id"] == self.model_id and meta["dim"] == self.dim
+                     and meta["generation"] == generation and self.path.stat().st_size == meta["size"]
+                     and _checksum(self.path) == meta["checksum"])
+            if not fresh:
+                log.info("index %s is stale; rebuilding", self.path.name)
+                return False
+            index = hnswlib.Index(space="ip", dim=self.dim)
+            index.load_index(str(self.path), max_elements=max(int(meta["capacity"]), 1))
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            log.info("index %s unusable (%s); rebuilding", self.path.name, exc)
+            return False
+        index.set_ef(MIN_EF_SEARCH)
+        self._index, self.generation = index, generation
+        self._labels = set(map(int, index.get_ids_list()))
+        self._deleted = set(map(int, meta["deleted"]))
+        return True
+
+    def save(self, generation: int) -> None:
+        """Write the index and its sidecar atomically (temp file, fsync, replace)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        self._index.save_index(str(temporary))
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        meta = {"model_id": self.model_id, "dim": self.dim, "generation": generation, "deleted": sorted(self._deleted),
+                "capacity": self._index.get_max_elements(), "size": temporary.stat().st_size,
+                "checksum": _checksum(temporary)}
+        os.replace(temporary, self.path)
+        meta_temporary = self.meta_path.with_name(self.meta_path.name + ".tmp")
+        meta_temporary.write_text(json.dumps(meta))
+        os.replace(meta_temporary, self.meta_path)
+        self.generation = generation
+
+    def rebuild(self, ids: np.ndarray, vectors: np.ndarray, generation: int) -> None:
+        self._index = self._empty(max(1024, int(len(ids) * 1.25)))
+        self._labels, self._deleted = set(), set()
+        self.add(ids, vectors)
+        self.save(generation)
+
+    # -- updates -------------------------------------------------------------
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Insert or replace vectors (a re-added id is un-deleted)."""
+        if len(ids) == 0:
+            return
+        ids = [int(label) for label in ids]
+        needed = self._index.get_current_count() + sum(1 for label in ids if label not in self._labels)
+        if needed > self._index.get_max_elements():
+            self._index.resize_index(max(needed, self._index.get_max_elements() * 2))
+        self._index.add_items(np.asarray(vectors, np.float32), ids)
+        self._labels.update(ids)
+        self._deleted.difference_update(ids)
+
+    def remove(self, ids) -> None:
+        for label in map(int, ids):
+            if label in self._labels and label not in self._deleted:
+                self._index.mark_deleted(label)
+                self._deleted.add(label)
+
+    @property
+    def live(self) -> int:
+        return len(self._labels) - len(self._deleted)
+
+    # -- queries -------------------------------------------------------------
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Up to ``k`` (photo id, cosine similarity) pairs, best first."""
+        k = min(k, self.live)
+        if k <= 0:
+            return []
+        self._index.set_ef(max(MIN_EF_SEARCH, 2 * k))
+        while True:
+            try:
+                labels, distances = self._index.knn_query(np.asarray(vector, np.float32).reshape(1, -1), k=k)
+                break
+            except RuntimeError:  # too few reachable live elements for k (after many deletions)
+                if k == 1:
+                    return []
+                k = max(1, k // 2)
+        return [(int(label), float(1.0 - distance)) for label, distance in zip(labels[0], distances[0])]
