@@ -73,18 +73,21 @@ class LibraryStatus:
 class Album:
     DEFAULT_K = 20
 
-    def __init__(self, paths: LibraryPaths, model: str = "default", executor: Executor | None = None):
+    def __init__(self, paths: LibraryPaths, model: "str | Encoder" = "default", executor: Executor | None = None):
         self.paths = paths.ensure()
         self.catalogue = Catalogue(paths.catalogue)
-        self.model_choice = model
+        self.model_choice = model if isinstance(model, str) else None
         self._own_executor = executor is None
         self.executor = executor or ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
                                                        thread_name_prefix="album-decode")
         self._encoder: Encoder | None = None
+        if not isinstance(model, str):
+            self._use_encoder(model)
         self._search: SimilarPhotos | None = None
 
     @classmethod
-    def open(cls, paths: LibraryPaths, model: str = "default", executor: Executor | None = None) -> "Album":
+    def open(cls, paths: LibraryPaths, model: "str | Encoder" = "default", executor: Executor | None = None) -> "Album":
+        """Open (or create) the library; ``model`` is a model choice for ``open_encoder`` or a loaded encoder."""
         return cls(paths, model, executor)
 
     def close(self) -> None:
@@ -104,13 +107,15 @@ class Album:
         if self._encoder is None:
             from album.vision.modelfile import open_encoder
 
-            encoder = open_encoder(self.model_choice)
-            self.catalogue.register_model(encoder.model_id, encoder.backbone_spec.name, encoder.dim,
-                                          encoder.model_id.rsplit("+", 1)[-1])
-            with self.catalogue.session.begin() as session:
-                session.merge(Meta(key="active_model", value=encoder.model_id))
-            self._encoder = encoder
+            self._use_encoder(open_encoder(self.model_choice))
         return self._encoder
+
+    def _use_encoder(self, encoder: "Encoder") -> None:
+        self.catalogue.register_model(encoder.model_id, encoder.backbone_spec.name, encoder.dim,
+                                      encoder.model_id.rsplit("+", 1)[-1])
+        with self.catalogue.session.begin() as session:
+            session.merge(Meta(key="active_model", value=encoder.model_id))
+        self._encoder = encoder
 
     @property
     def search(self) -> SimilarPhotos:

@@ -167,6 +167,9 @@ BACKBONES: dict[str, BackboneSpec] = {
             "efficientnet_lite0", "EfficientNet-Lite0 (bundled)", 1280,
             Preprocessing(256, 224, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), True,
             _build_lite0, lambda: _file_sha256(_lite0_weights_file())[:8],
+            # measured on 192 photos of 24 classes: different-class pairs 95th/99th percentile 0.51/0.60,
+            # crop+resize+recompress near-duplicates >= 0.65, same-class median 0.58
+            min_score=0.55,
         ),
         BackboneSpec(
             "resnet50", "ResNet-50 (downloads 98 MB once)", 2048, Preprocessing(), False,

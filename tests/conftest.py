@@ -1,0 +1,84 @@
+"""Shared fixtures: headless Qt, generated photos, a library in tmp, one CNN per test session."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from album.paths import LibraryPaths
+from album.tasks import SynchronousExecutor
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def make_photo(seed: int, size: tuple[int, int] = (320, 240)) -> Image.Image:
+    """A distinct synthetic 'photo': a smooth colour gradient with random shapes and texture."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w]
+    base = rng.uniform(0, 255, 3)
+    slope = rng.uniform(-0.6, 0.6, (3, 2))
+    pixels = np.stack([base[c] + slope[c, 0] * x + slope[c, 1] * y for c in range(3)], -1)
+    pixels += rng.normal(0, 12, pixels.shape)
+    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(int(rng.integers(4, 9))):
+        x0, y0 = rng.integers(0, w - 40), rng.integers(0, h - 40)
+        box = [int(x0), int(y0), int(x0 + rng.integers(30, w // 2)), int(y0 + rng.integers(30, h // 2))]
+        colour = tuple(int(c) for c in rng.integers(0, 255, 3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
+    return image
+
+
+def near_copy(image: Image.Image) -> Image.Image:
+    """The same subject: cropped a little, resized and recompressed."""
+    w, h = image.size
+    cropped = image.crop((w // 16, h // 16, w - w // 16, h - h // 16)).resize((w * 3 // 4, h * 3 // 4))
+    buffer = io.BytesIO()
+    cropped.save(buffer, "JPEG", quality=70)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+@pytest.fixture
+def photo_dir(tmp_path: Path) -> Path:
+    """A folder of 8 distinct generated JPEG photos."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for seed in range(8):
+        make_photo(seed).save(folder / f"photo_{seed}.jpg", quality=92)
+    return folder
+
+
+@pytest.fixture
+def library_paths(tmp_path: Path) -> LibraryPaths:
+    return LibraryPaths.at(tmp_path / "library")
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The bundled pretrained encoder, loaded once for the whole test session."""
+    from album.vision.modelfile import open_encoder
+
+    return open_encoder("pretrained", device="cpu")
+
+
+@pytest.fixture
+def album(library_paths, encoder):
+    from album.engine import Album
+
+    with Album.open(library_paths, model=encoder, executor=SynchronousExecutor()) as opened:
+        yield opened
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
