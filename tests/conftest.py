@@ -30,8 +30,8 @@ def make_photo(seed: int, size: tuple[int, int] = (320, 240)) -> Image.Image:
     image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(image)
     for _ in range(int(rng.integers(4, 9))):
-        x0, y0 = rng.integers(0, w - 40), rng.integers(0, h - 40)
-        box = [int(x0), int(y0), int(x0 + rng.integers(30, w // 2)), int(y0 + rng.integers(30, h // 2))]
+        x0, y0 = rng.integers(0, w * 3 // 4), rng.integers(0, h * 3 // 4)
+        box = [int(x0), int(y0), int(x0 + rng.integers(w // 8, w // 2 + 1)), int(y0 + rng.integers(h // 8, h // 2 + 1))]
         colour = tuple(int(c) for c in rng.integers(0, 255, 3))
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
     return image
