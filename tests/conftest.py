@@ -82,3 +82,25 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+#: Real photographs shipped inside scikit-image (a test dependency): distinct subjects.
+PACKAGED_PHOTOS = ("coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png", "astronaut.png",
+                   "horse.png", "hubble_deep_field.jpg", "retina.jpg", "camera.png", "brick.png", "coins.png",
+                   "page.png")
+
+
+def packaged_photo(name: str) -> Image.Image:
+    import skimage.data
+
+    return Image.open(Path(skimage.data.__file__).parent / name).convert("RGB")
+
+
+@pytest.fixture
+def real_photo_dir(tmp_path: Path) -> Path:
+    """A folder of 12 real photos of different subjects, as JPEGs."""
+    folder = tmp_path / "real"
+    folder.mkdir()
+    for name in PACKAGED_PHOTOS:
+        packaged_photo(name).save(folder / (Path(name).stem + ".jpg"), quality=90)
+    return folder
