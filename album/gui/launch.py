@@ -1,0 +1,93 @@
+"""Starting the desktop app: ``album`` with no arguments, or the ``album-gui`` script.
+
+``run_app(paths)`` creates the QApplication, logs to the library's log file,
+installs an excepthook (a bug is logged with its traceback and reported once
+in an "internal error" dialog; the app keeps running), shows the main window
+and runs the event loop until the window closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+import traceback
+
+from album.paths import LibraryPaths
+
+log = logging.getLogger("album.gui")
+
+
+def setup_logging(paths: LibraryPaths) -> None:
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    if any(getattr(handler, "album_gui", False) for handler in root.handlers):
+        return
+    handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.album_gui = True
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+
+
+def install_excepthook(paths: LibraryPaths) -> None:
+    """Log unexpected exceptions; show the first one to the user in a dialog."""
+    reported = []
+
+    def hook(kind, value, tb):
+        log.error("internal error:\n%s", "".join(traceback.format_exception(kind, value, tb)))
+        if reported:
+            return
+        reported.append(value)
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if QApplication.instance() is not None:
+            QMessageBox.critical(None, "Album: internal error",
+                                 f"Something went wrong inside Album ({kind.__name__}: {value}).\n\n"
+                                 f"You can keep working. Details are in {paths.log_file}; "
+                                 "please include them if you report the problem.")
+
+    sys.excepthook = hook
+
+
+def run_app(paths: LibraryPaths, argv: list[str] | None = None) -> int:
+    """Open the main window on this library and run until it closes; returns the exit code."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from album.gui.main_window import MainWindow, app_icon
+    from album.gui.theme import apply_theme
+
+    paths.ensure()
+    setup_logging(paths)
+    install_excepthook(paths)
+    log.info("starting the desktop app on %s", paths.root)
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("album")
+    app.setApplicationDisplayName("Album")
+    app.setDesktopFileName("album")
+    app.setWindowIcon(app_icon())
+    apply_theme(app)
+    window = MainWindow(paths)
+    window.show()
+    code = app.exec()
+    window.shutdown()
+    log.info("desktop app closed")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The GUI-script entry point: ``album-gui [--library DIR]``."""
+    parser = argparse.ArgumentParser(prog="album-gui", description="Open the Album desktop app.")
+    parser.add_argument("--library", metavar="DIR", help="library folder (default: your user data folder)")
+    args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    return run_app(LibraryPaths.resolve(args.library), [sys.argv[0], *qt_args])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""The centre of the window: the library grid, or a helpful empty state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QStackedWidget
+
+from album.gui.grid_view import PhotoGridView
+from album.gui.photo_model import PhotoListModel
+from album.gui.thumb_loader import ThumbnailLoader
+
+
+class LibraryPage(QStackedWidget):
+    """Page 0: the grid; page 1: a centred message when there is nothing to show."""
+
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self.model = PhotoListModel(loader=loader, parent=self)
+        self.grid = PhotoGridView()
+        self.grid.setModel(self.model)
+        self.empty = QLabel()
+        self.empty.setObjectName("emptyState")
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.addWidget(self.grid)
+        self.addWidget(self.empty)
+        self._busy = False
+        self._filtered = False
+        self.model.modelReset.connect(self._update)
+        self.model.rowsInserted.connect(self._update)
+        self.model.rowsRemoved.connect(self._update)
+        self._update()
+
+    def set_context(self, *, busy: bool | None = None, filtered: bool | None = None) -> None:
+        if busy is not None:
+            self._busy = busy
+        if filtered is not None:
+            self._filtered = filtered
+        self._update()
+
+    def _update(self, *_args) -> None:
+        if self.model.rowCount() > 0:
+            self.setCurrentIndex(0)
+            return
+        if self._busy:
+            text = "Looking for photos…\nThey appear here as they are found."
+        elif self._filtered:
+            text = "No photos in this folder.\nPhotos album cannot read are listed under Problems."
+        else:
+            text = ("No photos yet.\nAdd a folder with the toolbar's “Add folder” button,\n"
+                    "or drop an image here to find photos that look like it.")
+        self.empty.setText(text)
+        self.setCurrentIndex(1)

@@ -1,0 +1,55 @@
+"""The actions on one photo, as offered by its context menu: Find similar, Open with
+the default application, Show in folder, Copy path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QMenu, QWidget
+
+FIND_SIMILAR = "Find similar"
+OPEN_DEFAULT = "Open with default application"
+SHOW_IN_FOLDER = "Show in folder"
+COPY_PATH = "Copy path"
+
+
+def open_with_default_app(path: str) -> bool:
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+
+def show_in_folder(path: str) -> bool:
+    """Open the file manager at the photo, selecting it when the file manager supports that."""
+    if shutil.which("dbus-send"):
+        uri = QUrl.fromLocalFile(path).toString()
+        try:
+            result = subprocess.run(
+                ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.FileManager1",
+                 "/org/freedesktop/FileManager1", "org.freedesktop.FileManager1.ShowItems",
+                 f"array:string:{uri}", "string:"], capture_output=True, timeout=3, check=False)
+            if result.returncode == 0:
+                return True
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path)))
+
+
+def copy_path(path: str) -> None:
+    QGuiApplication.clipboard().setText(path)
+
+
+def photo_menu(parent: QWidget, path: str, find_similar) -> QMenu:
+    """A context menu for the photo at ``path``; ``find_similar()`` runs the search."""
+    menu = QMenu(parent)
+    menu.setObjectName("photoMenu")
+    similar = menu.addAction(FIND_SIMILAR)
+    similar.setShortcut("Ctrl+F")
+    similar.triggered.connect(find_similar)
+    menu.addSeparator()
+    menu.addAction(OPEN_DEFAULT).triggered.connect(lambda: open_with_default_app(path))
+    menu.addAction(SHOW_IN_FOLDER).triggered.connect(lambda: show_in_folder(path))
+    menu.addAction(COPY_PATH).triggered.connect(lambda: copy_path(path))
+    return menu

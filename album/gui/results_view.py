@@ -1,0 +1,110 @@
+"""The results of "Find similar": the query photo, then its matches, best first.
+
+From here one can go on searching (right-click a result, "Find similar"),
+open a result (double-click), or go back to the library.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from album.gui.grid_view import PhotoGridView
+from album.gui.photo_model import MatchListModel, ScoredPhoto, file_key, record_key
+from album.gui.thumb_loader import ThumbnailLoader
+
+QUERY_SIZE = 112
+
+
+class ResultsView(QWidget):
+    backRequested = Signal()
+    resultActivated = Signal(QModelIndex)
+    resultMenuRequested = Signal(QModelIndex, QPoint)
+
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self.setObjectName("resultsView")
+        self.loader = loader
+        self._query_key: str | None = None
+        self._query_path: str | None = None
+        loader.thumbnailReady.connect(self._on_thumbnail)
+
+        self.back_button = QPushButton("← Library")
+        self.back_button.setObjectName("backButton")
+        self.back_button.setToolTip("Back to all photos (Esc)")
+        self.back_button.clicked.connect(self.backRequested)
+        self.query_image = QLabel()
+        self.query_image.setFixedSize(QUERY_SIZE, QUERY_SIZE)
+        self.query_image.setAlignment(Qt.AlignCenter)
+        self.query_image.setObjectName("queryImage")
+        self.title = QLabel()
+        self.title.setObjectName("resultsTitle")
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("hint")
+        self.subtitle.setWordWrap(True)
+        text = QVBoxLayout()
+        text.addStretch(1)
+        text.addWidget(self.title)
+        text.addWidget(self.subtitle)
+        text.addStretch(1)
+        header = QHBoxLayout()
+        header.setContentsMargins(12, 10, 12, 6)
+        header.setSpacing(14)
+        header.addWidget(self.back_button, 0, Qt.AlignTop)
+        header.addWidget(self.query_image)
+        header.addLayout(text, 1)
+
+        self.model = MatchListModel(loader=loader, parent=self)
+        self.grid = PhotoGridView(show_scores=True)
+        self.grid.setObjectName("resultsGrid")
+        self.grid.setModel(self.model)
+        self.grid.photoActivated.connect(self.resultActivated)
+        self.grid.menuRequested.connect(self.resultMenuRequested)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(header)
+        layout.addWidget(self.grid, 1)
+
+    def show_searching(self, query_record, query_path: str) -> None:
+        name = os.path.basename(query_path)
+        self.title.setText(f"Photos similar to {name}")
+        self.subtitle.setText("Searching…")
+        self._query_path = query_path
+        self._query_key = record_key(query_record) if query_record is not None else file_key(query_path)
+        self.model.set_matches([])
+        self._update_query_image()
+
+    def show_results(self, matches: list[ScoredPhoto], error: str | None = None, outside: bool = False) -> None:
+        self.model.set_matches(matches)
+        if error:
+            self.subtitle.setText(error)
+        elif not matches:
+            self.subtitle.setText("No similar photos found. Photos are compared once they are indexed.")
+        else:
+            where = "This image is not in your library; it was only compared. " if outside else ""
+            self.subtitle.setText(f"{where}{len(matches)} matches, best first. Right-click one to search from it.")
+        if matches:
+            self.grid.setCurrentIndex(self.model.index(0))
+
+    def _update_query_image(self) -> None:
+        if self._query_key is None:
+            return
+        pixmap = self.loader.pixmap(self._query_key, self._query_path, QUERY_SIZE * 2)
+        if pixmap is None:
+            self.query_image.setPixmap(QPixmap())
+            return
+        self.query_image.setPixmap(pixmap.scaled(QUERY_SIZE, QUERY_SIZE, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+
+    def _on_thumbnail(self, key: str) -> None:
+        if key == self._query_key:
+            self._update_query_image()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        if event.key() == Qt.Key_Escape:
+            self.backRequested.emit()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,205 @@
+"""The side panel for the selected photo: preview, details and similar photos.
+
+The similar list arrives once per selection (the worker fetches the top 50
+matches with no minimum score); the threshold slider only filters that list
+here, so moving it is instant.  Clicking a match selects it in the library;
+double-clicking opens it in the viewer.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QSizePolicy, QSlider, QStackedWidget, QVBoxLayout,
+                               QWidget)
+
+from album.gui.grid_view import PhotoGridView
+from album.gui.photo_model import MatchListModel, PhotoRole, ScoredPhoto, describe_date, record_key
+from album.gui.thumb_loader import ThumbnailLoader
+
+PREVIEW_SIZE = 512
+DEFAULT_THRESHOLD = 0.5
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
+
+
+class SidePanel(QWidget):
+    matchClicked = Signal(object)                 # the matched PhotoRecord (or ScoredPhoto outside the library)
+    matchActivated = Signal(QModelIndex)
+    matchMenuRequested = Signal(QModelIndex, QPoint)
+
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self.setObjectName("sidePanel")
+        self.setMinimumWidth(300)
+        self.loader = loader
+        self.record = None
+        self._matches: list[ScoredPhoto] = []
+        self._waiting = False
+        loader.thumbnailReady.connect(self._on_thumbnail)
+
+        self.stack = QStackedWidget()
+        empty = QLabel("Select a photo to see its details\nand the photos that look like it.")
+        empty.setAlignment(Qt.AlignCenter)
+        empty.setObjectName("hint")
+        self.stack.addWidget(empty)
+        self.stack.addWidget(self._build_details())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+    def _build_details(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(12, 12, 12, 8)
+        layout.setSpacing(8)
+        self.preview = QLabel()
+        self.preview.setAlignment(Qt.AlignCenter)
+        self.preview.setMinimumHeight(200)
+        self.preview.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
+        self.preview.setObjectName("preview")
+        self.title = QLabel()
+        self.title.setObjectName("photoTitle")
+        self.title.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(3)
+        self.date_label, self.camera_label, self.size_label, self.path_label = (QLabel() for _ in range(4))
+        for label in (self.date_label, self.camera_label, self.size_label, self.path_label):
+            label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            label.setObjectName("meta")
+        self.path_label.setWordWrap(True)
+        form.addRow("Taken", self.date_label)
+        form.addRow("Camera", self.camera_label)
+        form.addRow("Size", self.size_label)
+        form.addRow("File", self.path_label)
+
+        header = QHBoxLayout()
+        similar_title = QLabel("Similar photos")
+        similar_title.setObjectName("sectionTitle")
+        self.similar_count = QLabel()
+        self.similar_count.setObjectName("hint")
+        header.addWidget(similar_title)
+        header.addStretch(1)
+        header.addWidget(self.similar_count)
+        threshold_row = QHBoxLayout()
+        self.threshold = QSlider(Qt.Horizontal)
+        self.threshold.setObjectName("thresholdSlider")
+        self.threshold.setRange(0, 100)
+        self.threshold.setValue(int(DEFAULT_THRESHOLD * 100))
+        self.threshold.setToolTip("Only show photos at least this similar")
+        self.threshold.valueChanged.connect(self._apply_threshold)
+        self.threshold_label = QLabel()
+        self.threshold_label.setMinimumWidth(64)
+        threshold_row.addWidget(QLabel("At least"))
+        threshold_row.addWidget(self.threshold, 1)
+        threshold_row.addWidget(self.threshold_label)
+
+        self.similar_model = MatchListModel(loader=self.loader, parent=self)
+        self.similar_view = PhotoGridView(show_scores=True, tile_size=118)
+        self.similar_view.setObjectName("similarView")
+        self.similar_view.setModel(self.similar_model)
+        self.similar_view.setSelectionMode(PhotoGridView.SingleSelection)
+        self.similar_view.clicked.connect(self._on_match_clicked)
+        self.similar_view.photoActivated.connect(self.matchActivated)
+        self.similar_view.menuRequested.connect(self.matchMenuRequested)
+        self.similar_status = QLabel()
+        self.similar_status.setObjectName("hint")
+        self.similar_status.setWordWrap(True)
+
+        layout.addWidget(self.preview, 3)
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        layout.addSpacing(6)
+        layout.addLayout(header)
+        layout.addLayout(threshold_row)
+        layout.addWidget(self.similar_status)
+        layout.addWidget(self.similar_view, 4)
+        self._apply_threshold()
+        return page
+
+    # -- content ---------------------------------------------------------------------------------------------
+    def set_photo(self, record) -> None:
+        """Show this photo's details and wait for its similar photos (None clears the panel)."""
+        self.record = record
+        if record is None:
+            self.stack.setCurrentIndex(0)
+            return
+        self.stack.setCurrentIndex(1)
+        self.title.setText(os.path.basename(record.path))
+        self.date_label.setText(describe_date(record) or "unknown")
+        self.camera_label.setText(record.camera or "unknown")
+        dimensions = f"{record.width} × {record.height} · " if record.width and record.height else ""
+        self.size_label.setText(f"{dimensions}{human_size(record.size)}")
+        self.path_label.setText(record.path)
+        self.path_label.setToolTip(record.path)
+        self._update_preview()
+        self._matches = []
+        self._waiting = True
+        self.similar_model.set_matches([])
+        self.similar_status.setText("Finding similar photos…")
+        self.similar_status.show()
+        self.similar_count.setText("")
+
+    def show_similar(self, matches: list[ScoredPhoto], error: str | None = None) -> None:
+        self._waiting = False
+        self._matches = list(matches)
+        if error:
+            self.similar_model.set_matches([])
+            self.similar_status.setText(error)
+            self.similar_status.show()
+            return
+        self._apply_threshold()
+
+    def set_default_threshold(self, value: float) -> None:
+        self.threshold.setValue(round(value * 100))
+
+    def visible_matches(self) -> list[ScoredPhoto]:
+        return self.similar_model.items()
+
+    def _apply_threshold(self) -> None:
+        minimum = self.threshold.value() / 100
+        self.threshold_label.setText(f"{minimum:.0%} similar")
+        if self._waiting:
+            return
+        shown = [match for match in self._matches if match.score >= minimum]
+        self.similar_model.set_matches(shown)
+        self.similar_count.setText(f"{len(shown)} of {len(self._matches)}" if self._matches else "")
+        if not self._matches:
+            self.similar_status.setText("No similar photos yet. Photos are compared once they are indexed.")
+        elif not shown:
+            self.similar_status.setText("No photo is this similar. Move the slider left to see more.")
+        self.similar_status.setVisible(not shown and self.record is not None)
+
+    def _update_preview(self) -> None:
+        if self.record is None:
+            return
+        pixmap = self.loader.pixmap(record_key(self.record), self.record.path, PREVIEW_SIZE)
+        if pixmap is None:
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText(self.loader.failure(record_key(self.record)) or "Loading…")
+            return
+        area = self.preview.size()
+        self.preview.setPixmap(pixmap.scaled(area.width(), area.height(), Qt.KeepAspectRatio,
+                                             Qt.SmoothTransformation))
+
+    def _on_thumbnail(self, key: str) -> None:
+        if self.record is not None and key == record_key(self.record):
+            self._update_preview()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self._update_preview()
+
+    def _on_match_clicked(self, index: QModelIndex) -> None:
+        record = index.data(PhotoRole)
+        self.matchClicked.emit(record if record is not None else self.similar_model.item(index.row()))

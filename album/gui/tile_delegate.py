@@ -1,0 +1,84 @@
+"""How one photo tile is painted: a rounded card, the thumbnail fitted inside,
+a highlight when selected, and an optional similarity badge."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from album.gui.photo_model import FailureRole, ScoreRole
+
+CARD = QColor("#2b2f36")
+CARD_HOVER = QColor("#353a43")
+PLACEHOLDER = QColor("#3a3f48")
+ACCENT = QColor("#4c9aff")
+BADGE = QColor(0, 0, 0, 170)
+
+
+class TileDelegate(QStyledItemDelegate):
+    """Paints square photo tiles of ``tile_size`` pixels."""
+
+    def __init__(self, tile_size: int = 160, show_scores: bool = False, parent=None):
+        super().__init__(parent)
+        self.tile_size = tile_size
+        self.show_scores = show_scores
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        return QSize(self.tile_size, self.tile_size)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.SmoothPixmapTransform)
+        rect = QRectF(option.rect).adjusted(3, 3, -3, -3)
+        selected = bool(option.state & QStyle.State_Selected)
+        hovered = bool(option.state & QStyle.State_MouseOver)
+        card = QPainterPath()
+        card.addRoundedRect(rect, 6, 6)
+        painter.fillPath(card, CARD_HOVER if hovered or selected else CARD)
+
+        inner = rect.adjusted(5, 5, -5, -5)
+        pixmap = index.data(Qt.DecorationRole)
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            size = QSize(pixmap.width(), pixmap.height()).scaled(inner.size().toSize(), Qt.KeepAspectRatio)
+            target = QRectF(0, 0, size.width(), size.height())
+            target.moveCenter(inner.center())
+            clip = QPainterPath()
+            clip.addRoundedRect(target, 3, 3)
+            painter.setClipPath(clip)
+            painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
+            painter.setClipping(False)
+        else:
+            painter.fillRect(inner, PLACEHOLDER)
+            if index.data(FailureRole):
+                painter.setPen(QColor("#d9a441"))
+                painter.drawText(inner, Qt.AlignCenter | Qt.TextWordWrap, "Cannot show\nthis photo")
+
+        if self.show_scores:
+            score = index.data(ScoreRole)
+            if score is not None:
+                self._paint_badge(painter, rect, f"{score:.0%}")
+        if selected:
+            painter.setPen(QPen(ACCENT, 3))
+            painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), 6, 6)
+        if option.state & QStyle.State_HasFocus and not selected:
+            painter.setPen(QPen(ACCENT.lighter(130), 1, Qt.DashLine))
+            painter.drawRoundedRect(rect, 6, 6)
+        painter.restore()
+
+    @staticmethod
+    def _paint_badge(painter: QPainter, rect: QRectF, text: str) -> None:
+        font = QFont(painter.font())
+        font.setBold(True)
+        if font.pointSizeF() > 0:
+            font.setPointSizeF(max(7.5, font.pointSizeF() * 0.9))
+        painter.setFont(font)
+        width = painter.fontMetrics().horizontalAdvance(text) + 12
+        height = painter.fontMetrics().height() + 4
+        badge = QRectF(rect.right() - width - 8, rect.bottom() - height - 8, width, height)
+        path = QPainterPath()
+        path.addRoundedRect(badge, height / 2, height / 2)
+        painter.fillPath(path, BADGE)
+        painter.setPen(QColor("white"))
+        painter.drawText(badge, Qt.AlignCenter, text)
