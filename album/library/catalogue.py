@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import create_engine, delete, event, func, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from album.errors import LibraryError
@@ -41,7 +41,7 @@ class Catalogue:
         event.listen(self.engine, "connect", _configure_connection)
         try:
             migrations.prepare(self.engine, self.database)
-        except OperationalError as exc:
+        except DatabaseError as exc:
             self.engine.dispose()
             raise LibraryError(f"cannot open the library at {self.database}: {exc.orig}") from None
         except Exception:
