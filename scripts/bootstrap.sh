@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Create the project's virtual environment (.venv) and install album into it.
+# Usage: scripts/bootstrap.sh [EXTRAS]   e.g. "test". Quick when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-}"
+python="${PYTHON:-python3}"
+
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+    echo "album needs Python 3.10 or newer (found: $("$python" --version 2>&1))" >&2
+    exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+    echo "Creating .venv ..." >&2
+    "$python" -m venv .venv
+fi
+
+# Reinstall only when pyproject.toml (or the extras asked for) changed since the last install.
+stamp=".venv/.album-$(cat pyproject.toml <(echo "$extras") | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+    echo "Installing album and its dependencies into .venv (first time: a few minutes) ..." >&2
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+    touch "$stamp"
+fi

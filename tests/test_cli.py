@@ -1,0 +1,88 @@
+"""The album command, end to end, in a subprocess-free way (main(argv))."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from album.cli import main
+from tests.conftest import near_copy, packaged_photo
+
+
+@pytest.fixture
+def library_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv("ALBUM_LIBRARY", raising=False)
+    return tmp_path / "lib"
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_add_scan_similar_status(capsys, library_dir, real_photo_dir, tmp_path):
+    near_copy(packaged_photo("coffee.png")).save(real_photo_dir / "coffee_edit.jpg", quality=75)
+    lib = str(library_dir)
+    code, out, _ = run(capsys, "--library", lib, "add", str(real_photo_dir))
+    assert code == 0 and "Added" in out
+
+    code, out, _ = run(capsys, "--library", lib, "scan")
+    assert code == 0 and "13 new" in out
+
+    code, out, _ = run(capsys, "--library", lib, "similar", str(real_photo_dir / "coffee.jpg"), "--json")
+    results = json.loads(out)
+    assert code == 0 and results[0]["path"] == str(real_photo_dir / "coffee_edit.jpg")
+    assert set(results[0]) == {"path", "photo_id", "score"} and results[0]["score"] > 0.8
+    assert str(real_photo_dir / "coffee.jpg") not in [r["path"] for r in results]
+
+    code, out, _ = run(capsys, "--library", lib, "similar", str(results[0]["photo_id"]), "-k", "1", "--json")
+    assert json.loads(out)[0]["path"] == str(real_photo_dir / "coffee.jpg")
+
+    outside = tmp_path / "outside.png"
+    near_copy(packaged_photo("rocket.jpg")).save(outside)
+    code, out, _ = run(capsys, "--library", lib, "similar", str(outside), "--min-score", "0.6")
+    assert code == 0 and out.split()[1] == str(real_photo_dir / "rocket.jpg")
+
+    code, out, _ = run(capsys, "--library", lib, "status", "--json")
+    status = json.loads(out)
+    assert status["photos"] == 13 and status["indexed"] == 13 and status["failed"] == 0
+    assert status["folders"] == [str(real_photo_dir)] and status["model"].startswith("efficientnet_lite0@")
+
+    shutil.move(real_photo_dir / "horse.jpg", real_photo_dir / "pony.jpg")
+    (real_photo_dir / "coins.jpg").unlink()
+    code, out, _ = run(capsys, "--library", lib, "scan")
+    assert "0 new, 1 moved, 0 changed, 11 unchanged, 1 removed, 0 failed" in out
+
+
+def test_library_from_environment(capsys, tmp_path, monkeypatch, photo_dir):
+    monkeypatch.setenv("ALBUM_LIBRARY", str(tmp_path / "envlib"))
+    assert run(capsys, "add", str(photo_dir))[0] == 0
+    assert (tmp_path / "envlib" / "catalogue.sqlite3").is_file()
+    code, out, _ = run(capsys, "status")
+    assert code == 0 and str(photo_dir) in out and str(tmp_path / "envlib") in out
+
+
+def test_user_errors_are_plain_messages(capsys, library_dir, tmp_path):
+    lib = str(library_dir)
+    code, _, err = run(capsys, "--library", lib, "add", str(tmp_path / "missing"))
+    assert code == 1 and "is not a folder" in err and "Traceback" not in err
+    code, _, err = run(capsys, "--library", lib, "scan")
+    assert code == 1 and "no folders yet" in err
+    code, _, err = run(capsys, "--library", lib, "similar", "not-a-file.jpg")
+    assert code == 1 and "neither an image file nor a photo id" in err
+
+
+def test_internal_errors_are_logged_with_a_traceback(capsys, library_dir, monkeypatch):
+    from album.engine import Album
+
+    def broken(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Album, "status", broken)
+    code, _, err = run(capsys, "--library", str(library_dir), "status")
+    assert code == 2 and "internal error" in err
+    log = (library_dir / "logs" / "album.log").read_text()
+    assert "Traceback" in log and "RuntimeError: boom" in log
