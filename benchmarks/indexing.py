@@ -1,0 +1,85 @@
+"""Indexing and query speed on real photos: prints a markdown table of measured figures.
+
+    .venv/bin/python benchmarks/indexing.py [--data ../shared/data/cub100] [--limit N] [--model default]
+
+Builds a fresh library in a temporary folder (the photos are only read),
+times the first scan (hash + decode + encode + index), a rescan with
+nothing changed, a rescan after moving every photo to another folder,
+and similar-photo queries by library photo and by outside file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from album.engine import Album
+from album.paths import LibraryPaths
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cub100"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--limit", type=int, default=1000, help="photos to copy into the test library")
+    parser.add_argument("--model", default="default")
+    args = parser.parse_args()
+    if not args.data.is_dir():
+        raise SystemExit(f"{args.data} not found")
+    with tempfile.TemporaryDirectory() as scratch:
+        photos = Path(scratch) / "photos"
+        files = sorted(p for p in args.data.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})[: args.limit]
+        for i, source in enumerate(files):
+            target = photos / source.parent.name / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        rows = []
+        with Album.open(LibraryPaths.at(Path(scratch) / "lib"), model=args.model) as album:
+            start = time.perf_counter()
+            album.warm_up()
+            rows.append(("model load + empty index", f"{time.perf_counter() - start:.2f} s"))
+            album.add_folder(photos)
+            start = time.perf_counter()
+            summary = album.scan()
+            elapsed = time.perf_counter() - start
+            rows.append((f"first scan of {summary.new:,} photos", f"{elapsed:.1f} s ({summary.new / elapsed:.1f} photos/s)"))
+            start = time.perf_counter()
+            album.scan()
+            rows.append(("rescan, nothing changed", f"{time.perf_counter() - start:.2f} s"))
+            moved = Path(scratch) / "photos" / "moved"
+            moved.mkdir()
+            for folder in [p for p in photos.iterdir() if p != moved]:
+                os.rename(folder, moved / folder.name)
+            start = time.perf_counter()
+            summary = album.scan()
+            rows.append((f"rescan after moving all ({summary.moved:,} moved, re-encoded 0)",
+                         f"{time.perf_counter() - start:.2f} s"))
+            ids = [p.id for p in album.photos()[:200]]
+            timings = []
+            for photo_id in ids:
+                start = time.perf_counter()
+                album.similar_to_photo(photo_id, k=20)
+                timings.append(time.perf_counter() - start)
+            rows.append(("similar to a library photo (k=20), median / p95",
+                         f"{statistics.median(timings) * 1e3:.1f} / {sorted(timings)[int(len(timings) * .95)] * 1e3:.1f} ms"))
+            timings = []
+            for path in files[:30]:
+                start = time.perf_counter()
+                album.similar_to_file(path, k=20)
+                timings.append(time.perf_counter() - start)
+            rows.append(("similar to an outside file (decode + encode + search), median",
+                         f"{statistics.median(timings) * 1e3:.0f} ms"))
+    print(f"\n| {args.data.name}, {len(files)} photos, model {args.model}, {os.cpu_count()} cores | measured |")
+    print("|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
