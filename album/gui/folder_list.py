@@ -36,8 +36,9 @@ class FolderList(QWidget):
         self._updating = False
         self.set_folders([], 0)
 
-    def set_folders(self, folders, total: int) -> None:
-        """Show these ``FolderInfo``s, keeping the current choice."""
+    def set_folders(self, folders, total: int, counts: dict | None = None) -> None:
+        """Show these ``FolderInfo``s, keeping the current choice; ``counts`` (folder id to
+        photos shown) overrides the catalogue's counts, which leave out photos not yet indexed."""
         chosen = self.chosen_folder_id()
         self._folders = list(folders)
         self._updating = True
@@ -48,7 +49,8 @@ class FolderList(QWidget):
         current = everything
         for folder in self._folders:
             name = os.path.basename(folder.path.rstrip(os.sep)) or folder.path
-            label = f"{name}\t{folder.photos:,}" if folder.exists else f"⚠ {name}\tmissing"
+            count = counts.get(folder.id, 0) if counts is not None else folder.photos
+            label = f"{name}\t{count:,}" if folder.exists else f"⚠ {name}\tmissing"
             item = QListWidgetItem(label)
             item.setData(FolderIdRole, folder.id)
             item.setData(FolderPathRole, folder.path)

@@ -9,6 +9,7 @@ dialog, never as a crash.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, QSettings, QSize, Qt, QThreadPool, QTimer
@@ -202,7 +203,7 @@ class MainWindow(QMainWindow):
 
     def _on_folders(self, folders) -> None:
         self._folders = list(folders)
-        self.folder_list.set_folders(self._folders, len(self._all_photos))
+        self._refresh_folder_list()
         self.remove_action.setEnabled(bool(self._folders))
         if not self._folders:
             self.pages.setCurrentIndex(WELCOME)
@@ -212,8 +213,12 @@ class MainWindow(QMainWindow):
     def _on_photos(self, photos) -> None:
         self._all_photos = list(photos)
         self.status.set_photo_count(len(self._all_photos))
-        self.folder_list.set_folders(self._folders, len(self._all_photos))
+        self._refresh_folder_list()
         self._apply_folder_filter(self.folder_list.chosen_folder_id())
+
+    def _refresh_folder_list(self) -> None:
+        counts = Counter(photo.folder_id for photo in self._all_photos)
+        self.folder_list.set_folders(self._folders, len(self._all_photos), counts)
 
     def _apply_folder_filter(self, folder_id) -> None:
         shown = self._all_photos if folder_id is None else [p for p in self._all_photos if p.folder_id == folder_id]

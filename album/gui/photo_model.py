@@ -14,7 +14,6 @@ removes) just those rows; anything else is a model reset.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,8 +65,7 @@ class ThumbnailListModel(QAbstractListModel):
         self.loader = loader
         self.thumb_size = thumb_size
         self._items: list = []
-        self._keys: list[str] = []
-        self._rows_by_key: dict[str, list[int]] = {}
+        self._shown: dict[str, set[int]] = {}   # thumbnail key -> rows the views asked to paint
         loader.thumbnailReady.connect(self._on_thumbnail)
 
     # -- item accessors (overridden) ---------------------------------------------------------------
@@ -91,7 +89,9 @@ class ThumbnailListModel(QAbstractListModel):
             return None
         item = self._items[index.row()]
         if role == Qt.DecorationRole:
-            return self.loader.pixmap(self._keys[index.row()], self._path(item), self.thumb_size)
+            key = self._key(item)
+            self._shown.setdefault(key, set()).add(index.row())
+            return self.loader.pixmap(key, self._path(item), self.thumb_size)
         if role == Qt.DisplayRole:
             return os.path.basename(self._path(item))
         if role == Qt.ToolTipRole:
@@ -101,7 +101,7 @@ class ThumbnailListModel(QAbstractListModel):
         if role == PathRole:
             return self._path(item)
         if role == FailureRole:
-            return self.loader.failure(self._keys[index.row()])
+            return self.loader.failure(self._key(item))
         return None
 
     def _tooltip(self, item) -> str:
@@ -129,23 +129,21 @@ class ThumbnailListModel(QAbstractListModel):
             if self._items:
                 self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1), [Qt.DecorationRole])
 
-    def _reindex(self) -> None:
-        self._keys = [self._key(item) for item in self._items]
-        rows: dict[str, list[int]] = defaultdict(list)
-        for row, key in enumerate(self._keys):
-            rows[key].append(row)
-        self._rows_by_key = dict(rows)
+    def key_at(self, row: int) -> str:
+        return self._key(self._items[row])
 
     def _reset(self, items: list) -> None:
         self.beginResetModel()
         self._items = list(items)
-        self._reindex()
+        self._shown.clear()
         self.endResetModel()
 
     def _on_thumbnail(self, key: str) -> None:
-        for row in self._rows_by_key.get(key, ()):
-            index = self.index(row)
-            self.dataChanged.emit(index, index, [Qt.DecorationRole])
+        # rows that moved since they were asked for are skipped: the view asks again when it repaints
+        for row in self._shown.pop(key, ()):
+            if row < len(self._items) and self._key(self._items[row]) == key:
+                index = self.index(row)
+                self.dataChanged.emit(index, index, [Qt.DecorationRole])
 
 
 class PhotoListModel(ThumbnailListModel):
@@ -172,8 +170,9 @@ class PhotoListModel(ThumbnailListModel):
         old_ids = [record.id for record in self._items]
         new_ids = [record.id for record in records]
         if old_ids == new_ids:
+            if records == self._items:
+                return
             self._items = records
-            self._reindex()
             if records:
                 self.dataChanged.emit(self.index(0), self.index(len(records) - 1))
             return
@@ -188,14 +187,14 @@ class PhotoListModel(ThumbnailListModel):
                 self._items[start:start] = records[start:start + count]
                 self.endInsertRows()
             self._items = records
-            self._reindex()
+            self._shown.clear()
         elif removed is not None:
             for start, count in reversed(removed):
                 self.beginRemoveRows(QModelIndex(), start, start + count - 1)
                 del self._items[start:start + count]
                 self.endRemoveRows()
             self._items = records
-            self._reindex()
+            self._shown.clear()
         else:
             self._reset(records)
 

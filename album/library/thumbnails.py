@@ -30,6 +30,8 @@ JPEG_QUALITY = 85
 def cache_key(content_hash: str | None, path: str | os.PathLike[str], mtime_ns: int = 0, size: int = 0) -> str:
     """A file-name-safe key: the content hash when known, else a digest of path, size and mtime."""
     if content_hash:
+        if content_hash.isalnum() and content_hash.isascii():
+            return content_hash[:64]
         return "".join(ch for ch in content_hash if ch.isalnum())[:64] or _digest(content_hash)
     return _digest(f"{os.fspath(path)}\0{size}\0{mtime_ns}")
 
