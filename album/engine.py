@@ -13,7 +13,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import select, update
 
@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["Album", "FolderInfo", "LibraryStatus", "Match", "PhotoRecord", "ScanSummary"]
 
 
-@dataclass(frozen=True)
-class PhotoRecord:
+class PhotoRecord(NamedTuple):
+    """One photo as the UI shows it (a named tuple: 100,000 of them build in a fraction of a second)."""
+
     id: int
     path: str
     folder_id: int
@@ -48,8 +49,7 @@ class PhotoRecord:
 
     @classmethod
     def of(cls, photo: Photo) -> "PhotoRecord":
-        return cls(photo.id, photo.path, photo.folder_id, photo.size, photo.mtime_ns, photo.content_hash,
-                   photo.width, photo.height, photo.taken_at, photo.camera, photo.status, photo.failure)
+        return cls(*(getattr(photo, name) for name in Catalogue.PHOTO_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -191,14 +191,14 @@ class Album:
     # -- reading -----------------------------------------------------------------
     def photos(self) -> list[PhotoRecord]:
         """Photos to show, newest first: encoded ones and those still waiting to be."""
-        return [PhotoRecord.of(p) for p in self.catalogue.photos(("ok", "pending"))]
+        return [PhotoRecord(*row) for row in self.catalogue.photo_rows(("ok", "pending"))]
 
     def photo(self, photo_id: int) -> PhotoRecord | None:
         photo = self.catalogue.photo(photo_id)
         return PhotoRecord.of(photo) if photo else None
 
     def failures(self) -> list[PhotoRecord]:
-        return [PhotoRecord.of(p) for p in self.catalogue.photos(("failed",))]
+        return [PhotoRecord(*row) for row in self.catalogue.photo_rows(("failed",))]
 
     def status(self) -> LibraryStatus:
         counts = self.catalogue.count_photos()

@@ -79,11 +79,18 @@ class Catalogue:
             return ids
 
     # -- photos --------------------------------------------------------------
-    def photos(self, statuses: tuple[str, ...] = ("ok",)) -> list[Photo]:
-        """Photos newest first by date taken (file time when the photo has no EXIF date)."""
+    #: the columns of ``photo_rows``, in order
+    PHOTO_COLUMNS = ("id", "path", "folder_id", "size", "mtime_ns", "content_hash", "width", "height",
+                     "taken_at", "camera", "status", "failure")
+
+    def photo_rows(self, statuses: tuple[str, ...] = ("ok",)) -> list[tuple]:
+        """Plain rows (``PHOTO_COLUMNS``), newest first by date taken (file time when there is no
+        EXIF date). Rows rather than ORM objects: 100,000 photos load in about a second."""
         order = func.coalesce(Photo.taken_at, func.datetime(Photo.mtime_ns / 1_000_000_000, "unixepoch"))
+        columns = [getattr(Photo, name) for name in self.PHOTO_COLUMNS]
         with self.session() as session:
-            return list(session.scalars(select(Photo).where(Photo.status.in_(statuses)).order_by(order.desc(), Photo.id)))
+            return [tuple(row) for row in session.execute(
+                select(*columns).where(Photo.status.in_(statuses)).order_by(order.desc(), Photo.id))]
 
     def photo(self, photo_id: int) -> Photo | None:
         with self.session() as session:
