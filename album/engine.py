@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from filelock import FileLock, Timeout
 from sqlalchemy import select, update
 
-from album.errors import UserFacingError
+from album.errors import LibraryError, UserFacingError
 from album.library.catalogue import Catalogue
 from album.library.scanner import Scanner, ScanSummary
 from album.library.schema import Folder, Meta, Photo
@@ -75,6 +76,12 @@ class Album:
 
     def __init__(self, paths: LibraryPaths, model: "str | Encoder" = "default", executor: Executor | None = None):
         self.paths = paths.ensure()
+        self._lock = FileLock(paths.root / "album.lock")
+        try:
+            self._lock.acquire(timeout=0)
+            self.read_only = False
+        except Timeout:  # another album process (the app, a scan) is writing: we may only read
+            self.read_only = True
         self.catalogue = Catalogue(paths.catalogue)
         self.model_choice = model if isinstance(model, str) else None
         self._own_executor = executor is None
@@ -94,6 +101,14 @@ class Album:
         if self._own_executor:
             self.executor.shutdown(wait=True, cancel_futures=True)
         self.catalogue.close()
+        if not self.read_only:
+            self._lock.release()
+
+    def _require_writer(self) -> None:
+        if self.read_only:
+            raise LibraryError(
+                f"the library {self.paths.root} is being changed by another album process (the app or "
+                "a scan); close it or wait for it to finish, then try again")
 
     def __enter__(self) -> "Album":
         return self
@@ -111,16 +126,19 @@ class Album:
         return self._encoder
 
     def _use_encoder(self, encoder: "Encoder") -> None:
+        self._encoder = encoder
+        if self.read_only:
+            return
         self.catalogue.register_model(encoder.model_id, encoder.backbone_spec.name, encoder.dim,
                                       encoder.model_id.rsplit("+", 1)[-1])
         with self.catalogue.session.begin() as session:
             session.merge(Meta(key="active_model", value=encoder.model_id))
-        self._encoder = encoder
 
     @property
     def search(self) -> SimilarPhotos:
         if self._search is None:
-            self._search = SimilarPhotos(self.catalogue, self.encoder, self.paths.index_dir)
+            self._search = SimilarPhotos(self.catalogue, self.encoder, self.paths.index_dir,
+                                         persist=not self.read_only)
         return self._search
 
     def warm_up(self) -> None:
@@ -129,6 +147,7 @@ class Album:
 
     # -- folders -----------------------------------------------------------------
     def add_folder(self, path: str | os.PathLike[str]) -> FolderInfo:
+        self._require_writer()
         folder = Path(path).expanduser().resolve()
         if not folder.is_dir():
             raise UserFacingError(f"{folder} is not a folder")
@@ -149,6 +168,7 @@ class Album:
 
     def remove_folder(self, path: str | os.PathLike[str]) -> int:
         """Forget a folder and its photos (the files on disk are untouched)."""
+        self._require_writer()
         target = str(Path(path).expanduser().resolve())
         folder = next((f for f in self.folders() if f.path == target), None)
         if folder is None:
@@ -168,6 +188,7 @@ class Album:
         from album.library.indexer import Indexer
         from album.tasks import Cancelled
 
+        self._require_writer()
         control = control or TaskControl()
         summary = ScanSummary()
         with self.catalogue.session() as session:

@@ -127,3 +127,23 @@ def test_index_grows_and_forgets(tmp_path):
     loaded = VectorIndex(tmp_path, "m", 16)
     assert loaded.load(5) and loaded.live == 3000
     assert not VectorIndex(tmp_path, "m", 16).load(6)
+
+
+def test_a_second_process_may_search_but_not_write(library, encoder, tmp_path):
+    from album.errors import LibraryError
+
+    expected = _results(library)
+    reader = Album.open(library.paths, model=encoder, executor=SynchronousExecutor())
+    try:
+        assert reader.read_only and not library.read_only
+        assert _results(reader) == expected
+        for write in (lambda: reader.scan(), lambda: reader.add_folder(tmp_path),
+                      lambda: reader.remove_folder(library.folders()[0].path)):
+            with pytest.raises(LibraryError, match="another album process"):
+                write()
+    finally:
+        reader.close()
+    library.close()
+    writer = Album.open(library.paths, model=encoder, executor=SynchronousExecutor())
+    assert not writer.read_only  # the lock is released on close
+    writer.close()

@@ -88,11 +88,14 @@ class VectorIndex:
         os.replace(meta_temporary, self.meta_path)
         self.generation = generation
 
-    def rebuild(self, ids: np.ndarray, vectors: np.ndarray, generation: int) -> None:
+    def rebuild(self, ids: np.ndarray, vectors: np.ndarray, generation: int, save: bool = True) -> None:
         self._index = self._empty(max(1024, int(len(ids) * 1.25)))
         self._labels, self._deleted = set(), set()
         self.add(ids, vectors)
-        self.save(generation)
+        if save:
+            self.save(generation)
+        else:
+            self.generation = generation
 
     # -- updates -------------------------------------------------------------
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:

@@ -32,7 +32,9 @@ class Match:
 
 
 class SimilarPhotos:
-    def __init__(self, catalogue: Catalogue, encoder: Encoder, index_dir: Path):
+    def __init__(self, catalogue: Catalogue, encoder: Encoder, index_dir: Path, persist: bool = True):
+        """``persist=False`` (a reader beside another process that writes) keeps the index in memory."""
+        self.persist = persist
         self.catalogue = catalogue
         self.encoder = encoder
         self.index = VectorIndex(index_dir, encoder.model_id, encoder.dim)
@@ -48,7 +50,7 @@ class SimilarPhotos:
         if self.index.generation != generation and not self.index.load(generation):
             ids, vectors = self.catalogue.embeddings(self.encoder.model_id)
             log.info("rebuilding the similarity index from %d stored embeddings", len(ids))
-            self.index.rebuild(ids, vectors, generation)
+            self.index.rebuild(ids, vectors, generation, save=self.persist)
         return self.index
 
     # -- keeping the index in step with the catalogue ----------------------------
