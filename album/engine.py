@@ -76,6 +76,7 @@ class Album:
 
     def __init__(self, paths: LibraryPaths, model: "str | Encoder" = "default", executor: Executor | None = None):
         self.paths = paths.ensure()
+        self._closed = False
         self._lock = FileLock(paths.root / "album.lock")
         try:
             self._lock.acquire(timeout=0)
@@ -98,6 +99,10 @@ class Album:
         return cls(paths, model, executor)
 
     def close(self) -> None:
+        """Release the library (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         if self._own_executor:
             self.executor.shutdown(wait=True, cancel_futures=True)
         self.catalogue.close()
