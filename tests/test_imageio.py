@@ -105,3 +105,11 @@ def test_missing_file_is_unreadable(tmp_path):
 def test_photo_suffixes():
     assert is_photo_path("/a/b/IMG_1.JPG") and is_photo_path("x.heic") and is_photo_path("x.webp")
     assert not is_photo_path("notes.txt") and not is_photo_path(".hidden.jpg")
+
+
+def test_heic_photos_open_when_pillow_heif_is_installed():
+    pytest.importorskip("pillow_heif", reason="HEIC support is the optional 'heif' extra")
+    buffer = io.BytesIO()
+    make_photo(6, (64, 48)).save(buffer, "HEIF")
+    rgb, info = decode(buffer.getvalue())
+    assert rgb.mode == "RGB" and (info.width, info.height) == (64, 48)
