@@ -135,7 +135,7 @@ class Album:
         if self.read_only:
             return
         self.catalogue.register_model(encoder.model_id, encoder.backbone_spec.name, encoder.dim,
-                                      encoder.model_id.rsplit("+", 1)[-1])
+                                      encoder.model_id.split("@", 1)[-1])  # the weights checksums
         with self.catalogue.session.begin() as session:
             session.merge(Meta(key="active_model", value=encoder.model_id))
 
