@@ -172,3 +172,21 @@ def test_adding_a_missing_folder_is_explained(qtbot, make_window, tmp_path):
     window.add_folder(str(tmp_path / "nowhere"))
     qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
     assert "not a folder" in window.banner_text.text()
+
+
+def test_questions_are_answered_while_indexing_is_paused(qtbot, make_window, album_dir, tmp_path):
+    window = indexed_window(qtbot, make_window, album_dir)
+    more = tmp_path / "more"
+    more.mkdir()
+    for seed in range(20, 24):
+        make_photo(seed).save(more / f"more_{seed}.jpg")
+    window.status.pause_button.setChecked(True)
+    assert window.pause_action.isChecked()
+    window.add_folder(str(more))
+    qtbot.waitUntil(lambda: window.status.bar.isVisible(), timeout=TIMEOUT_MS)
+    window.side_panel.threshold.setValue(0)
+    window.grid.setCurrentIndex(window.photo_model.index(0))
+    qtbot.waitUntil(lambda: window.side_panel.similar_model.rowCount() > 0, timeout=TIMEOUT_MS)
+    assert window.status.bar.isVisible() and window.photo_model.rowCount() < 13, "the scan is still paused"
+    window.status.pause_button.setChecked(False)
+    wait_until_indexed(qtbot, window, 13)

@@ -21,6 +21,7 @@ class FolderList(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("folderSidebar")
+        self.setAttribute(Qt.WA_StyledBackground, True)
         title = QLabel("LIBRARY")
         title.setObjectName("sidebarTitle")
         self.list = QListWidget()

@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         self.results.resultActivated.connect(lambda index: self.open_viewer(self.results.grid, index))
         self.results.resultMenuRequested.connect(self._show_menu)
         self.results.backRequested.connect(self.show_library)
+        self.pages.currentChanged.connect(self._update_actions)
         self.side_panel.matchClicked.connect(self._on_match_clicked)
         self.side_panel.matchActivated.connect(lambda index: self.open_viewer(self.side_panel.similar_view, index))
         self.side_panel.matchMenuRequested.connect(self._show_menu)
@@ -204,11 +205,18 @@ class MainWindow(QMainWindow):
     def _on_folders(self, folders) -> None:
         self._folders = list(folders)
         self._refresh_folder_list()
-        self.remove_action.setEnabled(bool(self._folders))
         if not self._folders:
             self.pages.setCurrentIndex(WELCOME)
+            self.side_panel.set_photo(None)
         elif self.pages.currentIndex() == WELCOME:
             self.pages.setCurrentIndex(LIBRARY)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        on_welcome = self.pages.currentIndex() == WELCOME
+        self.side_panel.setVisible(not on_welcome)
+        self.remove_action.setEnabled(bool(self._folders))
+        self.find_action.setEnabled(self.side_panel.record is not None and not on_welcome)
 
     def _on_photos(self, photos) -> None:
         self._all_photos = list(photos)
@@ -288,6 +296,7 @@ class MainWindow(QMainWindow):
             return
         self.side_panel.set_photo(record)
         self.bridge.find_similar_to_photo(record.id, "panel")
+        self._update_actions()
 
     def _on_match_clicked(self, item) -> None:
         if not hasattr(item, "id"):

@@ -40,6 +40,7 @@ class SidePanel(QWidget):
     def __init__(self, loader: ThumbnailLoader, parent=None):
         super().__init__(parent)
         self.setObjectName("sidePanel")
+        self.setAttribute(Qt.WA_StyledBackground, True)
         self.setMinimumWidth(300)
         self.loader = loader
         self.record = None

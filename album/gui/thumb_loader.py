@@ -4,7 +4,8 @@
 in-memory LRU of pixmaps, or returns None and queues a job on its own
 ``QThreadPool``: the job makes the thumbnail file if needed (through the
 Qt-free disk cache, which decodes the photo in draft mode) and reads that
-small file into a ``QImage`` with ``QImageReader``.  When it is ready the
+small file into a ``QImage`` (through Pillow: Qt's image plugins are not
+loaded from pool threads).  When it is ready the
 loader emits ``thumbnailReady(key)`` on the GUI thread; models turn that into
 ``dataChanged`` for their rows.  Newer requests run first (LIFO priorities),
 so fast scrolling shows what is on screen now, not what was on screen before.
@@ -14,11 +15,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
-from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 
 from album.errors import UserFacingError
 from album.library.thumbnails import ThumbnailCache, size_step
@@ -38,11 +38,10 @@ class _ThumbnailJob(QRunnable):
 
     def run(self) -> None:
         try:
-            file = self.cache.get(self.path, self.key, self.step)
-            reader = QImageReader(os.fspath(file))
-            image = reader.read()
-            if image.isNull():
-                raise UserFacingError(reader.errorString())
+            thumbnail = self.cache.image(self.path, self.key, self.step)
+            data = thumbnail.tobytes("raw", "RGB")
+            image = QImage(data, thumbnail.width, thumbnail.height, 3 * thumbnail.width,
+                           QImage.Format_RGB888).copy()
         except UserFacingError as exc:
             self.signals.failed.emit(self.key, self.step, str(exc))
         except Exception as exc:  # never let a thumbnail kill a pool thread

@@ -40,6 +40,7 @@ class _LoadJob(QRunnable):
 class PhotoViewer(QDialog):
     def __init__(self, paths: list[str], current: int = 0, parent=None):
         super().__init__(parent)
+        QImageReader.supportedImageFormats()  # load Qt's image plugins here, not first in a pool thread
         self.setObjectName("viewer")
         self.setWindowTitle("Album")
         self.resize(1100, 760)

@@ -38,11 +38,11 @@ class WelcomeView(QWidget):
         self.pictures = pictures_folder()
         self.pictures_button = QPushButton(f"Add {self.pictures}" if self.pictures else "Add Pictures folder")
         self.pictures_button.setObjectName("primaryButton")
-        self.pictures_button.setEnabled(self.pictures is not None)
-        if self.pictures is None:
-            self.pictures_button.setToolTip("This system has no Pictures folder")
+        self.pictures_button.setVisible(self.pictures is not None)
         self.pictures_button.clicked.connect(lambda: self.addPicturesRequested.emit(str(self.pictures)))
         self.folder_button = QPushButton("Choose a folder…")
+        if self.pictures is None:
+            self.folder_button.setObjectName("primaryButton")
         self.folder_button.clicked.connect(self.addFolderRequested)
         buttons = QHBoxLayout()
         buttons.addStretch(1)

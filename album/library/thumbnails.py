@@ -19,6 +19,8 @@ import os
 import threading
 from pathlib import Path
 
+from PIL import Image
+
 from album.library.imageio import load_image
 
 #: The sizes (longest side, in pixels) thumbnails are made at; a request is
@@ -86,6 +88,17 @@ class ThumbnailCache:
             if temporary.exists():
                 temporary.unlink(missing_ok=True)
         return target
+
+    def image(self, photo_path: str | os.PathLike[str], key: str, size: int) -> Image.Image:
+        """The thumbnail as an RGB Pillow image (made and cached first if needed)."""
+        target = self.get(photo_path, key, size)
+        try:
+            with Image.open(target) as cached:
+                return cached.convert("RGB")
+        except (OSError, ValueError):  # a damaged cache file: make it again
+            target.unlink(missing_ok=True)
+            with Image.open(self.get(photo_path, key, size)) as cached:
+                return cached.convert("RGB")
 
     def _next_id(self) -> int:
         with self._lock:
