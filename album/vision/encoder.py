@@ -44,6 +44,8 @@ class Encoder:
         with torch.inference_mode():
             probe = torch.zeros(1, backbone.dim, device=self.device)
             self.dim = int(self.head(probe).shape[1]) if self.head is not None else backbone.dim
+        #: names the backbone weights (feature caches are keyed by it)
+        self.backbone_id = f"{backbone.name}@{backbone.weights_id()}"
         self.model_id = self._make_model_id()
         #: the similarity below which results are not shown by default (calibrated per model)
         self.min_score = backbone.min_score if min_score is None else min_score

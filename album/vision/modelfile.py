@@ -23,6 +23,8 @@ from album.vision.backbones import DEFAULT_BACKBONE, Preprocessing, get_backbone
 from album.vision.encoder import Encoder
 from album.vision.head import build_head
 
+#: Key prefix of fine-tuned backbone weights inside a model file.
+BACKBONE_PREFIX = "backbone."
 #: The fine-tuned head shipped with album and used by default.
 DEFAULT_MODEL = RESOURCES / "models" / "default.safetensors"
 
@@ -31,11 +33,17 @@ def card_path(weights: Path) -> Path:
     return weights.with_suffix(".json")
 
 
-def save_model(weights: Path, head: nn.Module, card: dict) -> None:
-    """Write ``weights`` (.safetensors) and its card (.json) beside it."""
+def save_model(weights: Path, head: nn.Module, card: dict, backbone: nn.Module | None = None) -> None:
+    """Write ``weights`` (.safetensors) and its card (.json) beside it.
+
+    Only a fine-tuned ``backbone`` is stored (under ``backbone.``); a head-only model
+    takes the backbone weights from the registry."""
     weights = Path(weights)
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in head.state_dict().items()}
+    if backbone is not None:
+        state.update({f"{BACKBONE_PREFIX}{name}": tensor.detach().cpu().contiguous()
+                      for name, tensor in backbone.state_dict().items()})
     save_file(state, str(weights))
     card = {**card, "head": head.config(), "checksum": file_checksum(weights)}
     card_path(weights).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
@@ -61,14 +69,20 @@ def load_model(weights: Path, device: str = "cpu") -> Encoder:
         raise ModelUnavailable(f"model file {weights} does not exist")
     card = read_card(weights)
     try:
+        state = load_file(str(weights))
+        tuned = {k[len(BACKBONE_PREFIX):]: v for k, v in state.items() if k.startswith(BACKBONE_PREFIX)}
         head = build_head(card["head"])
-        head.load_state_dict(load_file(str(weights)))
+        head.load_state_dict({k: v for k, v in state.items() if not k.startswith(BACKBONE_PREFIX)})
         preprocessing = Preprocessing.from_dict(card["preprocessing"]) if "preprocessing" in card else None
         backbone = get_backbone(card["backbone"])
+        encoder = Encoder(backbone, head, head_checksum=file_checksum(weights), preprocessing=preprocessing,
+                          device=device, min_score=card.get("min_score"))
+        if tuned:  # a fine-tuned backbone: its features are its own (never shared in feature caches)
+            encoder.backbone.network.load_state_dict(tuned)
+            encoder.backbone_id += f"*{file_checksum(weights)}"
     except (KeyError, ValueError, RuntimeError) as exc:
         raise ModelUnavailable(f"model file {weights} is not a valid album model: {exc}") from None
-    return Encoder(backbone, head, head_checksum=file_checksum(weights), preprocessing=preprocessing,
-                   device=device, min_score=card.get("min_score"))
+    return encoder
 
 
 def open_encoder(choice: str = "default", device: str | None = None) -> Encoder:
