@@ -53,6 +53,23 @@ def install_excepthook(paths: LibraryPaths) -> None:
     sys.excepthook = hook
 
 
+def route_qt_messages() -> None:
+    """Send Qt's own warnings to the log file instead of the terminal."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+    qt_log = logging.getLogger("qt")
+
+    def handler(kind, _context, message):
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    previous = qInstallMessageHandler(handler)
+    if previous is not None:  # someone (e.g. pytest-qt) already collects Qt's messages: leave theirs
+        qInstallMessageHandler(previous)
+
+
 def run_app(paths: LibraryPaths, argv: list[str] | None = None) -> int:
     """Open the main window on this library and run until it closes; returns the exit code."""
     from PySide6.QtCore import Qt
@@ -65,9 +82,12 @@ def run_app(paths: LibraryPaths, argv: list[str] | None = None) -> int:
     paths.ensure()
     setup_logging(paths)
     install_excepthook(paths)
+    route_qt_messages()
     log.info("starting the desktop app on %s", paths.root)
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("album")
     app.setApplicationDisplayName("Album")
     app.setDesktopFileName("album")

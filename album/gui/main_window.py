@@ -43,6 +43,16 @@ def app_icon() -> QIcon:
     return QIcon(str(RESOURCES / "icons" / "album.svg"))
 
 
+def describe_scan(summary) -> str:
+    """``Up to date · 12 new, 3 moved`` (only what happened)."""
+    if getattr(summary, "cancelled", False):
+        return "Indexing stopped; it goes on at the next scan"
+    counts = [(getattr(summary, name, 0), name) for name in ("new", "moved", "changed", "removed")]
+    counts.append((len(getattr(summary, "failed", []) or []), "unreadable"))
+    parts = [f"{count:,} {name}" for count, name in counts if count]
+    return "Up to date" + (f" · {', '.join(parts)}" if parts else "")
+
+
 class MainWindow(QMainWindow):
     def __init__(self, paths: LibraryPaths, *, bridge: LibraryBridge | None = None):
         super().__init__()
@@ -244,9 +254,7 @@ class MainWindow(QMainWindow):
         self.library.set_context(busy=busy)
 
     def _on_scan_finished(self, summary) -> None:
-        text = summary.describe() if hasattr(summary, "describe") else ""
-        if text:
-            self.status.set_message(text)
+        self.status.set_message(describe_scan(summary))
 
     def _on_pause(self, paused: bool) -> None:
         self.pause_action.setChecked(paused)

@@ -9,6 +9,7 @@ double-clicking opens it in the viewer.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QPixmap
@@ -137,7 +138,7 @@ class SidePanel(QWidget):
             return
         self.stack.setCurrentIndex(1)
         self.title.setText(os.path.basename(record.path))
-        self.date_label.setText(describe_date(record) or "unknown")
+        self.date_label.setText(describe_date(record) or self._file_date(record))
         self.camera_label.setText(record.camera or "unknown")
         dimensions = f"{record.width} × {record.height} · " if record.width and record.height else ""
         self.size_label.setText(f"{dimensions}{human_size(record.size)}")
@@ -150,6 +151,13 @@ class SidePanel(QWidget):
         self.similar_status.setText("Finding similar photos…")
         self.similar_status.show()
         self.similar_count.setText("")
+
+    @staticmethod
+    def _file_date(record) -> str:
+        if not record.mtime_ns:
+            return "unknown"
+        modified = datetime.fromtimestamp(record.mtime_ns / 1e9)
+        return f"unknown (file saved {modified.strftime('%d %b %Y')})"
 
     def show_similar(self, matches: list[ScoredPhoto], error: str | None = None) -> None:
         self._waiting = False
@@ -200,6 +208,15 @@ class SidePanel(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(event)
         self._update_preview()
+        self._fit_similar_tiles()
+
+    def _fit_similar_tiles(self) -> None:
+        """Tiles that fill the strip's width exactly (2 to 4 columns)."""
+        width = self.similar_view.viewport().width() - 2
+        if width <= 0:
+            return
+        columns = max(2, min(4, width // 120))
+        self.similar_view.set_tile_size(width // columns - 4)
 
     def _on_match_clicked(self, index: QModelIndex) -> None:
         record = index.data(PhotoRole)
