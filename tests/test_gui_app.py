@@ -190,3 +190,10 @@ def test_questions_are_answered_while_indexing_is_paused(qtbot, make_window, alb
     assert window.status.bar.isVisible() and window.photo_model.rowCount() < 13, "the scan is still paused"
     window.status.pause_button.setChecked(False)
     wait_until_indexed(qtbot, window, 13)
+
+
+def test_a_library_locked_by_another_process_opens_read_only(qtbot, make_window, album):
+    window = make_window()
+    qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
+    assert "Another album process" in window.banner_text.text()
+    assert not window.status.bar.isVisible()

@@ -25,7 +25,7 @@ def restore_globals(monkeypatch):
     style_sheet = app.styleSheet() if app else ""
     yield
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "album_gui", False)]:
+    for handler in [h for h in root.handlers if getattr(h, "album", False)]:
         root.removeHandler(handler)
         handler.close()
     if app:

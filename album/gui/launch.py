@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
 import sys
 import traceback
 
@@ -20,17 +19,10 @@ log = logging.getLogger("album.gui")
 
 
 def setup_logging(paths: LibraryPaths) -> None:
-    paths.logs.mkdir(parents=True, exist_ok=True)
-    root = logging.getLogger()
-    if any(getattr(handler, "album_gui", False) for handler in root.handlers):
-        return
-    handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=3,
-                                                   encoding="utf-8")
-    handler.album_gui = True
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    if root.level == logging.NOTSET or root.level > logging.INFO:
-        root.setLevel(logging.INFO)
+    """Log to the library's rotating log file (the same set-up as the CLI's; safe to repeat)."""
+    from album.logs import setup_logging as setup_album_logging
+
+    setup_album_logging(paths)
 
 
 def install_excepthook(paths: LibraryPaths) -> None:

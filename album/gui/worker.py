@@ -98,6 +98,7 @@ class LibraryWorker(QObject):
         self._missing_reported: set[str] = set()
         self._owner_thread: threading.Thread | None = None
         self._closing = False
+        self._read_only = False
         self._wake.connect(self._drain, Qt.QueuedConnection)
 
     # -- thread-safe entry points (any thread) ---------------------------------------------------------
@@ -139,6 +140,11 @@ class LibraryWorker(QObject):
                 from album.engine import Album
 
                 self.album = Album.open(self.paths)
+            self._read_only = bool(getattr(self.album, "read_only", False))
+            if self._read_only:
+                self.problem.emit("Another album process (a second window or an `album scan`) is changing "
+                                  "this library, so this window can show and search it but not update it. "
+                                  "Close the other one and restart album to watch and index again.")
             self.opened.emit(self.album.folders())
             self._emit_photos()
             self.album.warm_up()
@@ -201,7 +207,7 @@ class LibraryWorker(QObject):
             with self._lock:
                 folders = None if self._scan_all else sorted(self._scan_folders)
                 self._scan_all, self._scan_folders = False, set()
-            if folders == []:
+            if folders == [] or self._read_only:
                 return
             self._scan(folders)
             self._serve_questions()
