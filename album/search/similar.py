@@ -63,7 +63,10 @@ class SimilarPhotos:
         self._synced()
 
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
-        self.ensure_index().add(np.asarray(ids), vectors)
+        # The writer stored these embeddings a moment ago, which bumped the catalogue's generation:
+        # add them to the loaded index instead of rebuilding it from every stored embedding per batch.
+        index = self.index if self.index.generation >= 0 else self.ensure_index()
+        index.add(np.asarray(ids), vectors)
         self._synced()
 
     def forget(self, ids: list[int]) -> None:
