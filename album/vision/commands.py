@@ -56,6 +56,10 @@ def register(subparsers) -> None:
                        help="weight of the term keeping similarities close to the pretrained space")
     train.add_argument("--hidden", type=int, default=defaults.hidden)
     train.add_argument("--dropout", type=float, default=defaults.dropout)
+    train.add_argument("--power", type=float, default=defaults.power,
+                       help="power normalisation of the features before the head (0.5: signed square root)")
+    train.add_argument("--whiten", type=float, default=defaults.whiten,
+                       help="PCA-whitening exponent fitted on training features (0: none, 1: full)")
     train.add_argument("--seed", type=int, default=defaults.seed)
     train.add_argument("--crop", type=int, help="finetune: train and embed at this crop size instead")
     train.add_argument("--batch-size", type=int, default=64, help="finetune: images per step (P*K is rounded to it)")
@@ -77,7 +81,8 @@ def register(subparsers) -> None:
 def head_config(args) -> HeadConfig:
     return HeadConfig(epochs=args.epochs, classes_per_batch=args.batch_classes, samples_per_class=args.batch_samples,
                       margin=args.margin, mining=args.mining, lr=args.lr, weight_decay=args.weight_decay,
-                      preserve=args.preserve, hidden=args.hidden, dropout=args.dropout, seed=args.seed)
+                      preserve=args.preserve, hidden=args.hidden, dropout=args.dropout, power=args.power,
+                      whiten=args.whiten, seed=args.seed)
 
 
 def canonical_command(args) -> str:
@@ -93,7 +98,7 @@ def canonical_command(args) -> str:
     else:
         words += ["--batch-size", str(args.batch_size)]
     for option in ("val_fraction", "epochs", "batch_classes", "batch_samples", "margin", "mining", "lr",
-                   "weight_decay", "preserve", "hidden", "dropout", "seed"):
+                   "weight_decay", "preserve", "hidden", "dropout", "power", "whiten", "seed"):
         words += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
     return shlex.join(words)
 

@@ -114,7 +114,8 @@ def finetune(sources, out, config: HeadConfig, options: FinetuneOptions, command
         paths += list(source.train.paths)
         labels += list(source.train.labels + offset)
         offset += len(source.train.classes)
-    head = ResidualHead(spec.dim, hidden=config.hidden, dropout=config.dropout)
+    head = ResidualHead(spec.dim, hidden=config.hidden, dropout=config.dropout, power=config.power,
+                        whiten=config.whiten)
     model = TunedNetwork(spec.build(), head).to(device)
     with torch.no_grad():
         head.set_reference(torch.from_numpy(_embed_raw(model.backbone, paths, preprocessing, device)))

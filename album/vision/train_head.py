@@ -45,6 +45,8 @@ class HeadConfig:
     preserve: float = 1.0
     hidden: int = 512
     dropout: float = 0.1
+    power: float = 1.0
+    whiten: float = 0.0
     seed: int = 0
 
     def as_dict(self) -> dict:
@@ -124,7 +126,7 @@ def _train_head(train: TrainingSet, validation: dict[str, tuple[np.ndarray, np.n
                 reference: np.ndarray, log) -> tuple[ResidualHead, History]:
     seed_everything(config.seed)
     dim = train.features.shape[1]
-    head = ResidualHead(dim, hidden=config.hidden, dropout=config.dropout)
+    head = ResidualHead(dim, hidden=config.hidden, dropout=config.dropout, power=config.power, whiten=config.whiten)
     head.set_reference(torch.from_numpy(reference))
     features = torch.from_numpy(np.ascontiguousarray(train.features, dtype=np.float32))
     labels = torch.from_numpy(np.asarray(train.labels, dtype=np.int64))
@@ -161,7 +163,7 @@ def _train_head(train: TrainingSet, validation: dict[str, tuple[np.ndarray, np.n
             out = head(x)
             loss = loss_fn(out, y, miner(out, y))
             if config.preserve > 0:
-                loss = loss + config.preserve * preservation_loss(out, (x - head.center) / head.scale)
+                loss = loss + config.preserve * preservation_loss(out, head.base(x))
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
