@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView
 
 from album.gui.tile_delegate import TileDelegate
 
-MIN_TILE, MAX_TILE, DEFAULT_TILE = 96, 320, 168
+MIN_TILE, MAX_TILE, DEFAULT_TILE = 80, 320, 168
 
 
 class PhotoGridView(QListView):
@@ -75,7 +75,7 @@ class PhotoGridView(QListView):
     def select_row(self, row: int) -> None:
         index = self.model().index(row, 0)
         self.setCurrentIndex(index)
-        self.scrollTo(index)
+        self.scrollTo(index, QAbstractItemView.PositionAtCenter)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt naming
         if event.key() in (Qt.Key_Return, Qt.Key_Enter) and self.currentIndex().isValid():

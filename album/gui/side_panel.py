@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QSizePolicy, QSlider, QStackedWidget, QVBoxLayout,
                                QWidget)
@@ -111,6 +111,8 @@ class SidePanel(QWidget):
         self.similar_view.setObjectName("similarView")
         self.similar_view.setModel(self.similar_model)
         self.similar_view.setSelectionMode(PhotoGridView.SingleSelection)
+        self.similar_view.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOn)  # a stable width for the tiles
+        self.similar_view.viewport().installEventFilter(self)
         self.similar_view.clicked.connect(self._on_match_clicked)
         self.similar_view.photoActivated.connect(self.matchActivated)
         self.similar_view.menuRequested.connect(self.matchMenuRequested)
@@ -118,14 +120,14 @@ class SidePanel(QWidget):
         self.similar_status.setObjectName("hint")
         self.similar_status.setWordWrap(True)
 
-        layout.addWidget(self.preview, 3)
+        layout.addWidget(self.preview, 2)
         layout.addWidget(self.title)
         layout.addLayout(form)
         layout.addSpacing(6)
         layout.addLayout(header)
         layout.addLayout(threshold_row)
         layout.addWidget(self.similar_status)
-        layout.addWidget(self.similar_view, 4)
+        layout.addWidget(self.similar_view, 5)
         self._apply_threshold()
         return page
 
@@ -208,14 +210,18 @@ class SidePanel(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(event)
         self._update_preview()
-        self._fit_similar_tiles()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt naming
+        if event.type() == QEvent.Resize and watched is self.similar_view.viewport():
+            self._fit_similar_tiles()
+        return super().eventFilter(watched, event)
 
     def _fit_similar_tiles(self) -> None:
-        """Tiles that fill the strip's width exactly (2 to 4 columns)."""
-        width = self.similar_view.viewport().width() - 2
+        """Tiles that fill the strip's width exactly (2 to 5 columns)."""
+        width = self.similar_view.viewport().width() - 4
         if width <= 0:
             return
-        columns = max(2, min(4, width // 120))
+        columns = max(2, min(5, width // 100))
         self.similar_view.set_tile_size(width // columns - 4)
 
     def _on_match_clicked(self, index: QModelIndex) -> None:
