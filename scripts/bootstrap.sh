@@ -19,7 +19,12 @@ fi
 stamp=".venv/.album-$(cat pyproject.toml <(echo "$extras") | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
     echo "Installing album and its dependencies into .venv (first time: a few minutes) ..." >&2
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+    log=.venv/install.log
+    if ! { .venv/bin/python -m pip install --upgrade pip &&
+           .venv/bin/python -m pip install -e ".${extras:+[$extras]}"; } >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        echo "Installing failed; the whole log is in $log" >&2
+        exit 1
+    fi
     touch "$stamp"
 fi
