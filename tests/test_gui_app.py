@@ -197,3 +197,14 @@ def test_a_library_locked_by_another_process_opens_read_only(qtbot, make_window,
     qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
     assert "Another album process" in window.banner_text.text()
     assert not window.status.bar.isVisible()
+
+
+def test_a_folder_that_disappears_is_reported_in_plain_words(qtbot, make_window, album_dir, tmp_path):
+    window = indexed_window(qtbot, make_window, album_dir)
+    qtbot.waitUntil(lambda: "Watching 1 folder" in window.status.watching.text(), timeout=TIMEOUT_MS)
+    album_dir.rename(tmp_path / "moved_away")
+    window.bridge.rescan()
+    qtbot.waitUntil(lambda: window.banner.isVisible() and "not available" in window.banner_text.text(),
+                    timeout=TIMEOUT_MS)
+    assert "missing" in window.folder_list.list.item(1).text()
+    qtbot.waitUntil(lambda: "Watching 0 folders" in window.status.watching.text(), timeout=TIMEOUT_MS)

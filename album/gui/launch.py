@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import traceback
 
@@ -62,6 +63,25 @@ def route_qt_messages() -> None:
         qInstallMessageHandler(previous)
 
 
+def quit_on_signals(window) -> dict:
+    """Ctrl-C or SIGTERM close the window cleanly (the worker finishes its batch, the library is
+    released); returns the previous handlers."""
+    from PySide6.QtCore import QTimer
+
+    def close(*_args):
+        window.close()
+
+    previous = {}
+    for name in ("SIGINT", "SIGTERM"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, close)
+    heartbeat = QTimer(window)  # lets Python run its signal handlers while Qt's event loop waits
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(300)
+    return previous
+
+
 def run_app(paths: LibraryPaths, argv: list[str] | None = None) -> int:
     """Open the main window on this library and run until it closes; returns the exit code."""
     from PySide6.QtCore import Qt
@@ -87,8 +107,13 @@ def run_app(paths: LibraryPaths, argv: list[str] | None = None) -> int:
     apply_theme(app)
     window = MainWindow(paths)
     window.show()
-    code = app.exec()
-    window.shutdown()
+    previous_handlers = quit_on_signals(window)
+    try:
+        code = app.exec()
+    finally:
+        window.shutdown()
+        for number, handler in previous_handlers.items():
+            signal.signal(number, handler)
     log.info("desktop app closed")
     return code
 
