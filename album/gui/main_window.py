@@ -31,6 +31,7 @@ from album.gui.status_bar import AlbumStatusBar
 from album.gui.thumb_loader import ThumbnailLoader
 from album.gui.viewer import PhotoViewer
 from album.gui.welcome import WelcomeView
+from album.gui.worker import NOT_INDEXED_YET
 from album.library.thumbnails import ThumbnailCache
 from album.paths import RESOURCES, LibraryPaths
 
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self._results_query = None
         self._opened = False
         self._viewer: PhotoViewer | None = None
+        self._panel_waits_for_index = False
         self._build()
         self._connect()
         self._restore_settings()
@@ -108,6 +110,11 @@ class MainWindow(QMainWindow):
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.setSpacing(0)
         centre_layout.addWidget(self.banner)
+        self.drop_hint = QLabel("Drop the image to find the photos that look like it")
+        self.drop_hint.setObjectName("dropHint")
+        self.drop_hint.setAlignment(Qt.AlignCenter)
+        self.drop_hint.hide()
+        centre_layout.addWidget(self.drop_hint)
         centre_layout.addWidget(self.pages, 1)
         self.side_panel = SidePanel(self.loader)
         self.splitter = QSplitter(Qt.Horizontal)
@@ -230,6 +237,7 @@ class MainWindow(QMainWindow):
 
     def _on_photos(self, photos) -> None:
         self._all_photos = list(photos)
+        self._retry_panel()
         self.status.set_photo_count(len(self._all_photos))
         self._refresh_folder_list()
         self._apply_folder_filter(self.folder_list.chosen_folder_id())
@@ -255,6 +263,14 @@ class MainWindow(QMainWindow):
 
     def _on_scan_finished(self, summary) -> None:
         self.status.set_message(describe_scan(summary))
+        self._retry_panel()
+
+    def _retry_panel(self) -> None:
+        """Ask again for the selected photo's similar photos if it was waiting to be indexed."""
+        record = self.side_panel.record
+        if self._panel_waits_for_index and record is not None:
+            self._panel_waits_for_index = False
+            self.bridge.find_similar_to_photo(record.id, "panel")
 
     def _on_pause(self, paused: bool) -> None:
         self.pause_action.setChecked(paused)
@@ -353,6 +369,7 @@ class MainWindow(QMainWindow):
             record = self.side_panel.record
             if record is not None and query.photo_id == record.id:
                 self.side_panel.show_similar(answer.matches, answer.error)
+                self._panel_waits_for_index = answer.error == NOT_INDEXED_YET
             return
         asked = ("photo", query.photo_id) if query.photo_id is not None else ("file", query.path)
         if asked == self._results_query:
@@ -398,12 +415,17 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt naming
         if drop.can_search_with(event.mimeData()):
             event.acceptProposedAction()
+            self.drop_hint.show()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        self.drop_hint.hide()
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt naming
         if drop.can_search_with(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        self.drop_hint.hide()
         path = drop.image_for_search(event.mimeData(), self.paths.cache / "dropped")
         if path is None:
             self.notify("Only image files, or images from other apps, can be dropped here to search with.")

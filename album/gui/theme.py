@@ -41,6 +41,7 @@ QProgressBar::chunk {{ background: {ACCENT}; border-radius: 4px; }}
 #emptyState {{ color: {MUTED}; font-size: 12pt; }}
 #preview {{ background: #1b1e23; border-radius: 6px; color: {MUTED}; }}
 #queryImage {{ background: #1b1e23; border-radius: 6px; }}
+#dropHint {{ background: {ACCENT}; color: white; font-weight: bold; padding: 14px; }}
 #banner {{ background: #4a3b1c; color: #ffe2a8; border-radius: 6px; }}
 #banner QLabel {{ color: #ffe2a8; }}
 #primaryButton {{ background: {ACCENT}; color: white; border: none; border-radius: 6px; padding: 8px 18px; font-weight: bold; }}

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 #: Matches fetched per question; the threshold slider filters them in the UI.
 SIMILAR_K = 50
+NOT_INDEXED_YET = "This photo is not indexed yet. Its similar photos appear as soon as indexing reaches it."
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,8 @@ class LibraryWorker(QObject):
                 record = album.photo(query.photo_id)
                 if record is None:
                     return SimilarAnswer(query, None, error="This photo is no longer in the library.")
+                if record.status == "pending":
+                    return SimilarAnswer(query, record, error=NOT_INDEXED_YET)
                 matches = album.similar_to_photo(query.photo_id, k=query.k, min_score=0.0)
             else:
                 record = None
