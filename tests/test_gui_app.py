@@ -171,7 +171,7 @@ def test_adding_a_missing_folder_is_explained(qtbot, make_window, tmp_path):
     qtbot.waitUntil(lambda: window._opened, timeout=TIMEOUT_MS)
     window.add_folder(str(tmp_path / "nowhere"))
     qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
-    assert "not a folder" in window.banner_text.text()
+    assert "not a folder" in window.banner.text()
 
 
 def test_questions_are_answered_while_indexing_is_paused(qtbot, make_window, album_dir, tmp_path):
@@ -195,7 +195,7 @@ def test_questions_are_answered_while_indexing_is_paused(qtbot, make_window, alb
 def test_a_library_locked_by_another_process_opens_read_only(qtbot, make_window, album):
     window = make_window()
     qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
-    assert "Another album process" in window.banner_text.text()
+    assert "Another album process" in window.banner.text()
     assert not window.status.bar.isVisible()
 
 
@@ -204,7 +204,7 @@ def test_a_folder_that_disappears_is_reported_in_plain_words(qtbot, make_window,
     qtbot.waitUntil(lambda: "Watching 1 folder" in window.status.watching.text(), timeout=TIMEOUT_MS)
     album_dir.rename(tmp_path / "moved_away")
     window.bridge.rescan()
-    qtbot.waitUntil(lambda: window.banner.isVisible() and "not available" in window.banner_text.text(),
+    qtbot.waitUntil(lambda: window.banner.isVisible() and "not available" in window.banner.text(),
                     timeout=TIMEOUT_MS)
     assert "missing" in window.folder_list.list.item(1).text()
     qtbot.waitUntil(lambda: "Watching 0 folders" in window.status.watching.text(), timeout=TIMEOUT_MS)

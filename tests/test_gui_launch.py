@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from album.gui import launch
-from album.gui.main_window import MainWindow, describe_scan
+from album.gui.main_window import MainWindow
+from album.gui.status_bar import describe_scan
 from album.gui.problems_dialog import ProblemsDialog
 from album.gui.viewer import PhotoViewer
 

@@ -12,49 +12,37 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPoint, QSettings, QSize, Qt, QThreadPool, QTimer
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QThreadPool
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSizePolicy, QSlider, QSplitter,
-                               QStackedWidget, QToolBar, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
-from album.gui import drop
+from album.gui.banner import Banner
 from album.gui.bridge import LibraryBridge
 from album.gui.folder_list import FolderList
-from album.gui.grid_view import DEFAULT_TILE, MAX_TILE, MIN_TILE
 from album.gui.library_page import LibraryPage
-from album.gui.photo_actions import photo_menu
-from album.gui.photo_model import PathRole, PhotoRole
+from album.gui.photo_model import PathRole
 from album.gui.problems_dialog import ProblemsDialog
 from album.gui.results_view import ResultsView
+from album.gui.search_actions import LIBRARY_PAGE, RESULTS_PAGE, WELCOME_PAGE, SimilaritySearch
 from album.gui.side_panel import SidePanel
-from album.gui.status_bar import AlbumStatusBar
+from album.gui.status_bar import AlbumStatusBar, describe_scan
 from album.gui.thumb_loader import ThumbnailLoader
+from album.gui.toolbar import MainToolBar
 from album.gui.viewer import PhotoViewer
 from album.gui.welcome import WelcomeView
-from album.gui.worker import NOT_INDEXED_YET
 from album.library.thumbnails import ThumbnailCache
 from album.paths import RESOURCES, LibraryPaths
 
 log = logging.getLogger(__name__)
-WELCOME, LIBRARY, RESULTS = range(3)
-BANNER_MS = 15000
+WELCOME, LIBRARY, RESULTS = WELCOME_PAGE, LIBRARY_PAGE, RESULTS_PAGE
 
 
 def app_icon() -> QIcon:
     return QIcon(str(RESOURCES / "icons" / "album.svg"))
 
 
-def describe_scan(summary) -> str:
-    """``Up to date · 12 new, 3 moved`` (only what happened)."""
-    if getattr(summary, "cancelled", False):
-        return "Indexing stopped; it goes on at the next scan"
-    counts = [(getattr(summary, name, 0), name) for name in ("new", "moved", "changed", "removed")]
-    counts.append((len(getattr(summary, "failed", []) or []), "unreadable"))
-    parts = [f"{count:,} {name}" for count, name in counts if count]
-    return "Up to date" + (f" · {', '.join(parts)}" if parts else "")
-
-
-class MainWindow(QMainWindow):
+class MainWindow(SimilaritySearch, QMainWindow):
     def __init__(self, paths: LibraryPaths, *, bridge: LibraryBridge | None = None):
         super().__init__()
         self.paths = paths
@@ -90,21 +78,7 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         for page in (self.welcome, self.library, self.results):
             self.pages.addWidget(page)
-        self.banner = QWidget()
-        self.banner.setObjectName("banner")
-        self.banner.setAttribute(Qt.WA_StyledBackground, True)
-        self.banner_text = QLabel()
-        self.banner_text.setWordWrap(True)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.clicked.connect(self.banner.hide)
-        banner_layout = QHBoxLayout(self.banner)
-        banner_layout.setContentsMargins(12, 6, 6, 6)
-        banner_layout.addWidget(self.banner_text, 1)
-        banner_layout.addWidget(close, 0, Qt.AlignTop)
-        self.banner.hide()
-        self.banner_timer = QTimer(self, singleShot=True, interval=BANNER_MS, timeout=self.banner.hide)
+        self.banner = Banner()
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
@@ -131,50 +105,23 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar("Main")
-        bar.setMovable(False)
-        bar.setIconSize(QSize(18, 18))
-        bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        self.addToolBar(bar)
-        self.add_action = self._action(bar, "Add folder…", QKeySequence.Open, self.choose_folder_to_add,
-                                       "Add a folder of photos to the library")
-        self.remove_action = self._action(bar, "Remove folder", None, self.remove_chosen_folder,
-                                          "Forget the folder chosen on the left (files stay on disk)")
-        bar.addSeparator()
-        self.find_file_action = self._action(bar, "Find similar to a file…", "Ctrl+Shift+F",
-                                             self.choose_file_to_search, "Search with any image file")
-        self.find_action = self._action(bar, "Find similar", "Ctrl+F", self.find_similar_to_current,
-                                        "Find photos similar to the selected one")
-        bar.addSeparator()
-        self.pause_action = self._action(bar, "Pause indexing", None, None, "Pause or resume indexing")
-        self.pause_action.setCheckable(True)
-        self.problems_action = self._action(bar, "Problems", None, self.show_problems,
-                                            "Files that could not be read, and recent messages")
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
-        bar.addWidget(spacer)
-        bar.addWidget(QLabel("Size "))
-        self.size_slider = QSlider(Qt.Horizontal)
-        self.size_slider.setObjectName("sizeSlider")
-        self.size_slider.setRange(MIN_TILE, MAX_TILE)
-        self.size_slider.setValue(DEFAULT_TILE)
-        self.size_slider.setFixedWidth(140)
-        self.size_slider.setToolTip("Thumbnail size (Ctrl++ / Ctrl+-)")
-        bar.addWidget(self.size_slider)
-        self._action(self, "Bigger", "Ctrl++", lambda: self.size_slider.setValue(self.size_slider.value() + 24))
-        self._action(self, "Smaller", "Ctrl+-", lambda: self.size_slider.setValue(self.size_slider.value() - 24))
-        self._action(self, "Back", "Esc", self.show_library)
-
-    def _action(self, owner, text, shortcut, slot, tip: str | None = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
+        self.toolbar = MainToolBar(self)
+        self.addToolBar(self.toolbar)
+        bar = self.toolbar
+        self.add_action, self.remove_action = bar.add_action, bar.remove_action
+        self.find_action, self.pause_action = bar.find_action, bar.pause_action
+        self.size_slider = bar.size_slider
+        bar.add_action.triggered.connect(self.choose_folder_to_add)
+        bar.remove_action.triggered.connect(self.remove_chosen_folder)
+        bar.find_file_action.triggered.connect(self.choose_file_to_search)
+        bar.find_action.triggered.connect(self.find_similar_to_current)
+        bar.problems_action.triggered.connect(self.show_problems)
+        for shortcut, slot in (("Ctrl++", lambda: bar.grow(24)), ("Ctrl+=", lambda: bar.grow(24)),
+                               ("Ctrl+-", lambda: bar.grow(-24)), ("Esc", self.show_library)):
+            action = QAction(self)
             action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setToolTip(tip)
-        if slot is not None:
             action.triggered.connect(slot)
-        owner.addAction(action)
-        return action
+            self.addAction(action)
 
     def _connect(self) -> None:
         worker = self.bridge.worker
@@ -265,25 +212,15 @@ class MainWindow(QMainWindow):
         self.status.set_message(describe_scan(summary))
         self._retry_panel()
 
-    def _retry_panel(self) -> None:
-        """Ask again for the selected photo's similar photos if it was waiting to be indexed."""
-        record = self.side_panel.record
-        if self._panel_waits_for_index and record is not None:
-            self._panel_waits_for_index = False
-            self.bridge.find_similar_to_photo(record.id, "panel")
-
     def _on_pause(self, paused: bool) -> None:
-        self.pause_action.setChecked(paused)
-        self.pause_action.setText("Resume indexing" if paused else "Pause indexing")
+        self.toolbar.set_paused(paused)
         self.bridge.set_paused(paused)
 
     def notify(self, message: str) -> None:
         """Show a plain-language message in the banner (and keep it for the Problems dialog)."""
         log.info("shown to user: %s", message)
         self.messages.append(message)
-        self.banner_text.setText(message)
-        self.banner.show()
-        self.banner_timer.start()
+        self.banner.show_message(message)
 
     # -- folders --------------------------------------------------------------------------------------------
     def choose_folder_to_add(self) -> None:
@@ -313,68 +250,6 @@ class MainWindow(QMainWindow):
     def remove_folder(self, path: str) -> None:
         self.bridge.remove_folder(path)
 
-    # -- selection and searching ----------------------------------------------------------------------------
-    def _on_current_photo(self, current: QModelIndex, _previous=None) -> None:
-        record = current.data(PhotoRole) if current.isValid() else None
-        if record is None:
-            return
-        self.side_panel.set_photo(record)
-        self.bridge.find_similar_to_photo(record.id, "panel")
-        self._update_actions()
-
-    def _on_match_clicked(self, item) -> None:
-        if not hasattr(item, "id"):
-            return
-        row = self.photo_model.row_of(item.id)
-        if row is None and self.folder_list.chosen_folder_id() is not None:
-            self.folder_list.list.setCurrentRow(0)
-            row = self.photo_model.row_of(item.id)
-        if self.pages.currentIndex() == RESULTS:
-            self.side_panel.set_photo(item)
-            self.bridge.find_similar_to_photo(item.id, "panel")
-        elif row is not None:
-            self.grid.select_row(row)
-
-    def current_view(self):
-        return self.results.grid if self.pages.currentIndex() == RESULTS else self.grid
-
-    def find_similar_to_current(self) -> None:
-        record = self.current_view().current_record() or self.side_panel.record
-        if record is not None:
-            self.find_similar(record)
-
-    def find_similar(self, record) -> None:
-        """Show the results view for a library photo."""
-        self.results.show_searching(record, record.path)
-        self.pages.setCurrentIndex(RESULTS)
-        self._results_query = ("photo", record.id)
-        self.bridge.find_similar_to_photo(record.id, "results")
-
-    def find_similar_to_file(self, path: str) -> None:
-        """Show the results view for any image file (it is not added to the library)."""
-        self.results.show_searching(None, path)
-        self.pages.setCurrentIndex(RESULTS)
-        self._results_query = ("file", str(path))
-        self.bridge.find_similar_to_file(str(path), "results")
-
-    def choose_file_to_search(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Find photos similar to…", str(Path.home()),
-                                              "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff *.heic)")
-        if path:
-            self.find_similar_to_file(path)
-
-    def _on_similar(self, answer) -> None:
-        query = answer.query
-        if query.purpose == "panel":
-            record = self.side_panel.record
-            if record is not None and query.photo_id == record.id:
-                self.side_panel.show_similar(answer.matches, answer.error)
-                self._panel_waits_for_index = answer.error == NOT_INDEXED_YET
-            return
-        asked = ("photo", query.photo_id) if query.photo_id is not None else ("file", query.path)
-        if asked == self._results_query:
-            self.results.show_results(answer.matches, answer.error, outside=query.path is not None)
-
     def show_library(self) -> None:
         if self._folders or self._all_photos:
             self.pages.setCurrentIndex(LIBRARY)
@@ -382,18 +257,6 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentIndex(WELCOME)
 
     # -- menus, viewer, dialogs -----------------------------------------------------------------------------
-    def context_menu_for(self, index: QModelIndex):
-        path = index.data(PathRole)
-        record = index.data(PhotoRole)
-        if record is not None:
-            return photo_menu(self, path, lambda: self.find_similar(record))
-        return photo_menu(self, path, lambda: self.find_similar_to_file(path))
-
-    def _show_menu(self, index: QModelIndex, position: QPoint) -> None:
-        menu = self.context_menu_for(index)
-        menu.exec(position)
-        menu.deleteLater()
-
     def open_viewer(self, view, index: QModelIndex) -> None:
         model = view.model()
         paths = [model.index(row, 0).data(PathRole) for row in range(model.rowCount())]
@@ -410,28 +273,6 @@ class MainWindow(QMainWindow):
     def _on_tile_size(self, size: int) -> None:
         self.grid.set_tile_size(size)
         self.results.grid.set_tile_size(size)
-
-    # -- drag and drop --------------------------------------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt naming
-        if drop.can_search_with(event.mimeData()):
-            event.acceptProposedAction()
-            self.drop_hint.show()
-
-    def dragLeaveEvent(self, event) -> None:  # noqa: N802 - Qt naming
-        self.drop_hint.hide()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt naming
-        if drop.can_search_with(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802 - Qt naming
-        self.drop_hint.hide()
-        path = drop.image_for_search(event.mimeData(), self.paths.cache / "dropped")
-        if path is None:
-            self.notify("Only image files, or images from other apps, can be dropped here to search with.")
-            return
-        event.acceptProposedAction()
-        self.find_similar_to_file(path)
 
     # -- settings and shutdown ------------------------------------------------------------------------------
     def _restore_settings(self) -> None:

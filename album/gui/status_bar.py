@@ -22,6 +22,16 @@ def describe_progress(progress: Progress) -> str:
     return text
 
 
+def describe_scan(summary) -> str:
+    """``Up to date · 12 new, 3 moved`` (only what happened)."""
+    if getattr(summary, "cancelled", False):
+        return "Indexing stopped; it goes on at the next scan"
+    counts = [(getattr(summary, name, 0), name) for name in ("new", "moved", "changed", "removed")]
+    counts.append((len(getattr(summary, "failed", []) or []), "unreadable"))
+    parts = [f"{count:,} {name}" for count, name in counts if count]
+    return "Up to date" + (f" · {', '.join(parts)}" if parts else "")
+
+
 class AlbumStatusBar(QStatusBar):
     pauseToggled = Signal(bool)
     problemsClicked = Signal()
