@@ -35,7 +35,8 @@ def test_training_lowers_the_loss_and_helps_unseen_classes():
     val_x, val_y = _synthetic(range(12, 16), rng)
     test_x, test_y = _synthetic(range(16, 24), rng)
     config = HeadConfig(epochs=15, classes_per_batch=6, samples_per_class=4, lr=1e-2, weight_decay=1e-4,
-                        preserve=0.0, hidden=16, dropout=0.0, margin=0.2, mining="semihard", seed=0)
+                        preserve=0.0, hidden=16, dropout=0.0, margin=0.2, mining="semihard", power=1.0,
+                        whiten=0.0, seed=0)
     untrained = ResidualHead(32, hidden=16)
     untrained.set_reference(torch.from_numpy(train_x))
     head, history = train_head(TrainingSet(train_x, train_y), {"val": (val_x, val_y)}, config, train_x,
@@ -51,8 +52,25 @@ def test_training_lowers_the_loss_and_helps_unseen_classes():
 def test_training_is_seeded():
     rng = np.random.default_rng(1)
     x, y = _synthetic(range(6), rng)
-    config = HeadConfig(epochs=2, classes_per_batch=3, samples_per_class=4, hidden=8, seed=5)
+    config = HeadConfig(epochs=2, classes_per_batch=3, samples_per_class=4, hidden=8, whiten=0.5, seed=5)
     first, _ = train_head(TrainingSet(x, y), {}, config, x, log=lambda line: None)
     second, _ = train_head(TrainingSet(x, y), {}, config, x, log=lambda line: None)
     for a, b in zip(first.state_dict().values(), second.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_whitening_head_starts_at_the_whitened_space():
+    rng = np.random.default_rng(2)
+    features = (rng.normal(size=(400, 6)) * np.array([5, 3, 1, 0.5, 0.2, 0.1])).astype(np.float32)
+    head = ResidualHead(6, hidden=4, power=1.0, whiten=1.0)
+    head.set_reference(torch.from_numpy(features))
+    with torch.no_grad():
+        base = head.base(torch.from_numpy(features)).numpy()
+        assert torch.equal(head(torch.from_numpy(features)), torch.from_numpy(base))
+    covariance = np.cov(base.T)
+    assert np.allclose(covariance, np.eye(6) * covariance[0, 0], atol=0.05 * covariance[0, 0])
+    from album.vision.head import build_head
+
+    rebuilt = build_head(head.config())
+    rebuilt.load_state_dict(head.state_dict())
+    assert torch.equal(rebuilt.projection, head.projection)

@@ -17,7 +17,7 @@ from album.errors import ModelUnavailable
 from album.paths import LibraryPaths
 from album.vision.train_head import HeadConfig
 
-DEFAULT_VIEWS = "center,flip,aug0,aug1,aug2,aug3"
+DEFAULT_VIEWS = "center,flip,aug0,aug1"
 
 
 def _cache(args) -> Path:
@@ -70,8 +70,9 @@ def register(subparsers) -> None:
         "eval", help="measure retrieval (Recall@K, mAP, MAP@R, NDCG@10)",
         description="Leave-one-out retrieval on the test classes of a labelled set.")
     evaluate.add_argument("data", help="labelled image folder, CUB-200-2011 or Cars196")
-    evaluate.add_argument("--model", default="default",
-                          help="default, pretrained, histogram, a backbone name or a model file")
+    evaluate.add_argument("--model", dest="eval_model", metavar="MODEL",
+                          help="default, pretrained, histogram, a backbone name or a model file "
+                               "(default: album's --model, else default)")
     evaluate.add_argument("--test-classes", help="class numbers to evaluate (default: standard test split or all)")
     evaluate.add_argument("--json", help="write the metrics to this JSON file")
     evaluate.add_argument("--cache", help="feature cache folder (default: the library's)")
@@ -121,7 +122,8 @@ def eval_command(args) -> int:
     from album.vision.evaluate import run_eval
 
     try:
-        run_eval(args.data, args.model, args.test_classes, _cache(args), args.json)
+        model = args.eval_model or getattr(args, "model", None) or "default"
+        run_eval(args.data, model, args.test_classes, _cache(args), args.json)
     except (ValueError, FileNotFoundError, ModelUnavailable) as exc:
         print(f"album eval: {exc}", file=sys.stderr)
         return 1

@@ -45,6 +45,29 @@ def embed_dataset(data: LabelledImages, model: str, cache: Path | None) -> tuple
     return embeddings[ok], data.labels[ok], model_id
 
 
+def near_duplicate_top1(data_root: str | Path, model: str = "default", test_classes: str | None = None,
+                        cache: Path | None = None) -> float:
+    """How often a near-identical copy of a photo (cropped, resized, recompressed) finds
+    that photo first among all the test photos."""
+    data = test_split(open_dataset(data_root), test_classes)
+    if model == "histogram":
+        from album.library.imageio import load_image
+        from album.vision.features import near_copy
+        from album.vision.histogram import DECODE_SIDE, hsv_histogram
+
+        originals, ok = histogram_features(data.paths)
+        copies = np.stack([hsv_histogram(near_copy(load_image(p, min_side=DECODE_SIDE)[0])) for p in data.paths])
+    else:
+        encoder = open_encoder(model)
+        features, ok = extract(encoder, data.paths, "center", cache=cache, desc="originals")
+        near, near_ok = extract(encoder, data.paths, "near", cache=cache, desc="copies")
+        ok = ok & near_ok
+        originals = encoder.embed_features(torch.from_numpy(features))
+        copies = encoder.embed_features(torch.from_numpy(near))
+    originals, copies = originals[ok], copies[ok]
+    return float(np.mean(np.argmax(copies @ originals.T, axis=1) == np.arange(len(copies))))
+
+
 def evaluate(data_root: str | Path, model: str = "default", test_classes: str | None = None,
              cache: Path | None = None) -> dict:
     """The metrics dict written by ``album eval --json`` (keys ``METRIC_KEYS``, n_queries, model)."""

@@ -3,8 +3,9 @@
 Worker threads decode and preprocess images (the safe loader, JPEG draft
 mode) while the model runs on the previous batch.  Each *view* is one way of
 cropping every image: ``center`` (what the encoder does at inference time),
-``flip`` (the same, mirrored) or ``aug<k>`` (the k-th seeded random resized
-crop with a random flip, for training heads on frozen features).  Results are
+``flip`` (the same, mirrored), ``aug<k>`` (the k-th seeded random resized
+crop with a random flip, for training heads on frozen features) or ``near``
+(a cropped, resized, recompressed near-identical copy, for evaluation).  Results are
 cached as ``.npy`` files keyed by the backbone's model id, the preprocessing,
 the view and the exact file list with sizes and modification times, so a
 changed file or a different backbone never reuses stale features.
@@ -13,6 +14,7 @@ changed file or a different backbone never reuses stale features.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -50,18 +52,30 @@ def random_view(image: Image.Image, crop: int, rng: random.Random, min_scale: fl
     return TF.hflip(view) if rng.random() < 0.5 else view
 
 
+def near_copy(image: Image.Image) -> Image.Image:
+    """A near-identical shot: 1/16 cropped off each side, resized to 3/4, JPEG quality 70."""
+    w, h = image.size
+    cropped = image.crop((w // 16, h // 16, w - w // 16, h - h // 16))
+    resized = cropped.resize((max(1, w * 3 // 4), max(1, h * 3 // 4)), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    resized.save(buffer, "JPEG", quality=70)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
 def view_tensor(encoder: Encoder, image: Image.Image, view: str, key: str, seed: int = 0) -> torch.Tensor:
     """The preprocessed tensor of one view of an image (``key``, e.g. "class/file.jpg", seeds its random crop)."""
     if view == "center":
         return encoder.preprocess(image)
     if view == "flip":
         return encoder.preprocess(TF.hflip(image))
+    if view == "near":
+        return encoder.preprocess(near_copy(image))
     if view.startswith("aug"):
         p = encoder.preprocessing
         rng = random.Random(f"{seed}:{view}:{key}")
         resized = TF.resize(image, p.resize, interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
         return TF.normalize(TF.to_tensor(random_view(resized, p.crop, rng)), p.mean, p.std)
-    raise ValueError(f"unknown view {view!r}: use center, flip or aug<k>")
+    raise ValueError(f"unknown view {view!r}: use center, flip, near or aug<k>")
 
 
 def _file_key(path: Path) -> str:

@@ -33,7 +33,7 @@ from album.library.imageio import load_image
 from album.vision.backbones import Preprocessing, get_backbone
 from album.vision.features import random_view
 from album.vision.head import ResidualHead
-from album.vision.metrics import format_metrics, retrieval_metrics
+from album.vision.metrics import format_metrics, retrieval_metrics, rounded
 from album.vision.modelfile import save_model
 from album.vision.train_head import HeadConfig, make_loss, make_miner, seed_everything
 
@@ -166,7 +166,7 @@ def finetune(sources, out, config: HeadConfig, options: FinetuneOptions, command
                                   for s in sources],
                          "config": config.as_dict(), "seed": config.seed, "best_epoch": best[1],
                          "seconds": round(time.perf_counter() - started, 1), "torch": torch.__version__},
-            "metrics": {"validation": {n: {k2: round(float(v), 4) for k2, v in m.items()} for n, m in best[3].items()}},
+            "metrics": {"validation": {n: rounded(m) for n, m in best[3].items()}},
         }
         save_model(out, model.head, card, backbone=model.backbone.network)
         print(f"saved {out} (best epoch {best[1]})")

@@ -73,3 +73,8 @@ def retrieval_metrics(embeddings: np.ndarray, labels: np.ndarray, chunk: int = 5
 
 def format_metrics(metrics: dict) -> str:
     return "  ".join(f"{key} {metrics[key]:.3f}" for key in METRIC_KEYS if key in metrics)
+
+
+def rounded(metrics: dict) -> dict:
+    """Metrics for a JSON card: 4 decimals, ``n_queries`` an integer."""
+    return {key: int(value) if key == "n_queries" else round(float(value), 4) for key, value in metrics.items()}

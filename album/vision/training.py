@@ -24,7 +24,7 @@ from album.vision.backbones import get_backbone
 from album.vision.datasets import LabelledImages, open_dataset, split_validation
 from album.vision.encoder import Encoder
 from album.vision.features import extract
-from album.vision.metrics import format_metrics, retrieval_metrics
+from album.vision.metrics import format_metrics, retrieval_metrics, rounded
 from album.vision.modelfile import save_model
 from album.vision.train_head import HeadConfig, TrainingSet, embed, train_head
 
@@ -94,8 +94,7 @@ def calibrate_min_score(base: float, head, sets: dict[str, tuple[np.ndarray, np.
 
 def measure(encoder: Encoder, head, data: LabelledImages, cache) -> dict:
     features, ok = _features(encoder, data, "center", cache, 0)
-    metrics = retrieval_metrics(embed(head, features[ok]), data.labels[ok])
-    return {key: round(float(value), 4) for key, value in metrics.items()}
+    return rounded(retrieval_metrics(embed(head, features[ok]), data.labels[ok]))
 
 
 def train_labelled(sources: list[Source], out: Path, config: HeadConfig, views: list[str], cache,
@@ -141,7 +140,7 @@ def train_labelled(sources: list[Source], out: Path, config: HeadConfig, views: 
             "platform": platform.platform(),
         },
         "metrics": {
-            "validation": {name: {k: round(float(v), 4) for k, v in m.items()} for name, m in best["val"].items()},
+            "validation": {name: rounded(m) for name, m in best["val"].items()},
             "test": tests,
         },
     }
