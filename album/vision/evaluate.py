@@ -84,7 +84,7 @@ def run_eval(data_root: str | Path, model: str, test_classes: str | None, cache:
     started = time.perf_counter()
     result = evaluate(data_root, model, test_classes, cache)
     numbers = "  ".join(f"{key} {result[key]:.3f}" for key in METRIC_KEYS)
-    print(f"{Path(data_root).name} [{test_classes or 'test split/all'}] {model} ({result['model']}): "
+    print(f"{Path(data_root).name} [classes {test_classes or 'of the test split (all if none)'}] {model} ({result['model']}): "
           f"{numbers}  queries {result['n_queries']}  ({time.perf_counter() - started:.0f} s)")
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2) + "\n")

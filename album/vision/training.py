@@ -60,9 +60,9 @@ def _features(encoder: Encoder, data: LabelledImages, view: str, cache, seed: in
 
 
 def build_training_set(encoder: Encoder, sources: list[Source], views: list[str], cache, seed: int):
-    """Labelled samples over all views (classes of different sources kept apart) and the
-    centre-crop features the head is centred on."""
-    samples, labels, reference, offset = [], [], [], 0
+    """Labelled samples over all views (classes of different sources kept apart), and the
+    centre-crop samples alone (what the head is centred on)."""
+    samples, labels, reference, reference_labels, offset = [], [], [], [], 0
     for source in sources:
         for view in views:
             features, ok = _features(encoder, source.train, view, cache, seed)
@@ -70,8 +70,10 @@ def build_training_set(encoder: Encoder, sources: list[Source], views: list[str]
             labels.append(source.train.labels[ok] + offset)
         features, ok = _features(encoder, source.train, "center", cache, seed)
         reference.append(features[ok])
+        reference_labels.append(source.train.labels[ok] + offset)
         offset += len(source.train.classes)
-    return TrainingSet(np.concatenate(samples), np.concatenate(labels)), np.concatenate(reference)
+    return (TrainingSet(np.concatenate(samples), np.concatenate(labels)),
+            TrainingSet(np.concatenate(reference), np.concatenate(reference_labels)))
 
 
 def calibrate_min_score(base: float, head, sets: dict[str, tuple[np.ndarray, np.ndarray]], limit: int = 3000) -> float:
@@ -103,7 +105,7 @@ def train_labelled(sources: list[Source], out: Path, config: HeadConfig, views: 
     started = time.perf_counter()
     encoder = Encoder(get_backbone(backbone))
     print(f"extracting {backbone} features ({', '.join(views)}) ...", flush=True)
-    train, reference = build_training_set(encoder, sources, views, cache, config.seed)
+    train, centred = build_training_set(encoder, sources, views, cache, config.seed)
     validation = {}
     for source in sources:
         if source.val is not None:
@@ -111,10 +113,10 @@ def train_labelled(sources: list[Source], out: Path, config: HeadConfig, views: 
             validation[f"{source.name}-val"] = (features[ok], source.val.labels[ok])
     print(f"training a head on {len(train.labels)} samples of {len(np.unique(train.labels))} classes; "
           f"validating on {', '.join(validation) or 'nothing (last epoch kept)'}", flush=True)
-    head, history = train_head(train, validation, config, reference)
+    head, history = train_head(train, validation, config, centred.features)
     best = history.epochs[history.best_epoch]
-    min_score = calibrate_min_score(encoder.backbone_spec.min_score, head, validation or
-                                    {"train": (reference, np.concatenate([s.train.labels for s in sources]))})
+    min_score = calibrate_min_score(encoder.backbone_spec.min_score, head,
+                                    validation or {"train": (centred.features, centred.labels)})
     tests = {}
     for source in sources:
         if source.test is not None:
