@@ -208,3 +208,10 @@ def test_a_folder_that_disappears_is_reported_in_plain_words(qtbot, make_window,
                     timeout=TIMEOUT_MS)
     assert "missing" in window.folder_list.list.item(1).text()
     qtbot.waitUntil(lambda: "Watching 0 folders" in window.status.watching.text(), timeout=TIMEOUT_MS)
+
+
+def test_the_threshold_slider_starts_at_the_models_calibrated_threshold(qtbot, make_window, encoder):
+    encoder_threshold = round(encoder.min_score * 100)
+    assert encoder_threshold != 50  # differs from the slider's value before the model is loaded
+    window = make_window()
+    qtbot.waitUntil(lambda: window.side_panel.threshold.value() == encoder_threshold, timeout=TIMEOUT_MS)

@@ -162,7 +162,8 @@ class MainWindow(SimilaritySearch, QMainWindow):
         self._on_folders(folders)
         self.status.set_message("Loading the model…")
 
-    def _on_ready(self) -> None:
+    def _on_ready(self, default_threshold: float) -> None:
+        self.side_panel.set_default_threshold(default_threshold)
         if not self.status.bar.isVisible():
             self.status.set_message("Ready")
 

@@ -71,7 +71,7 @@ class _ServingControl(TaskControl):
 
 class LibraryWorker(QObject):
     opened = Signal(object)           # list[FolderInfo], right after the library opens
-    ready = Signal()                  # the model is loaded; questions are answered fast now
+    ready = Signal(float)             # the model is loaded (its default similarity threshold); questions are fast now
     photosChanged = Signal(object)    # list[PhotoRecord], newest first
     foldersChanged = Signal(object)   # list[FolderInfo]
     failuresChanged = Signal(object)  # list[PhotoRecord] that could not be read
@@ -149,7 +149,7 @@ class LibraryWorker(QObject):
             self.opened.emit(self.album.folders())
             self._emit_photos()
             self.album.warm_up()
-            self.ready.emit()
+            self.ready.emit(self.album.default_min_score)
         except UserFacingError as exc:
             self.problem.emit(str(exc))
         except Exception as exc:
