@@ -14,7 +14,6 @@ from album.engine import PhotoRecord
 from album.gui.drop import can_search_with, local_image_paths
 from album.gui.grid_view import PhotoGridView
 from album.gui.photo_model import MatchListModel, PhotoListModel, PhotoRole, ScoredPhoto, _runs
-from album.gui.status_bar import describe_progress
 from album.gui.thumb_loader import ThumbnailLoader
 from album.library.thumbnails import ThumbnailCache
 from album.tasks import Progress
@@ -127,5 +126,5 @@ def test_drop_accepts_local_photos_only(qtbot, tmp_path):
 
 
 def test_progress_text():
-    text = describe_progress(Progress("Indexing", 1234, 5902, 61.2, 75.0))
+    text = Progress("Indexing", 1234, 5902, 61.2, 75.0).describe()
     assert text == "Indexing 1,234 of 5,902 · 61/s · 1 min left"

@@ -5,22 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QToolButton
 
-from album.tasks import Progress, format_duration
-
-PHASE_NAMES = {"scanning": "Looking for photos", "scan": "Looking for photos", "hashing": "Checking photos",
-               "encoding": "Indexing", "encode": "Indexing", "indexing": "Indexing"}
-
-
-def describe_progress(progress: Progress) -> str:
-    """``Indexing 1,234 of 5,902 · 61/s · 1 min left``"""
-    phase = PHASE_NAMES.get(progress.phase.lower(), progress.phase.capitalize())
-    text = f"{phase} {progress.done:,} of {progress.total:,}"
-    if progress.rate > 0:
-        text += f" · {progress.rate:.0f}/s"
-    if progress.eta_s is not None and progress.done < progress.total:
-        text += f" · {format_duration(progress.eta_s)} left"
-    return text
-
+from album.tasks import Progress
 
 def describe_scan(summary) -> str:
     """``Up to date · 12 new, 3 moved`` (only what happened)."""
@@ -73,7 +58,7 @@ class AlbumStatusBar(QStatusBar):
         self.pause_button.show()
         self.bar.setRange(0, max(progress.total, 1))
         self.bar.setValue(min(progress.done, max(progress.total, 1)))
-        text = describe_progress(progress)
+        text = progress.describe()
         if self.pause_button.isChecked():
             text = f"Paused · {text}"
         self.activity.setText(text)

@@ -11,32 +11,21 @@ from __future__ import annotations
 import hashlib
 import os
 
-from album.library.imageio import MAX_FILE_BYTES
-from album.errors import UnreadableImage
+from album.library.imageio import check_file_size, unreadable_on_os_error
 
 CHUNK = 1 << 20
 
 
 def content_hash(path: str | os.PathLike[str]) -> str:
     """Hex digest identifying the file's content; raises ``UnreadableImage`` on I/O errors."""
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > MAX_FILE_BYTES:
-                raise UnreadableImage(f"file is too large ({size / 2**20:.0f} MiB)")
-            digest = hashlib.blake2b(size.to_bytes(8, "little"), digest_size=20)
-            if size <= 2 * CHUNK:
-                digest.update(handle.read())
-            else:
-                digest.update(handle.read(CHUNK))
-                handle.seek(size - CHUNK)
-                digest.update(handle.read(CHUNK))
-    except FileNotFoundError:
-        raise UnreadableImage("file no longer exists") from None
-    except PermissionError:
-        raise UnreadableImage("permission denied") from None
-    except IsADirectoryError:
-        raise UnreadableImage("is a directory") from None
-    except OSError as exc:
-        raise UnreadableImage(f"cannot read file: {exc.strerror or exc}") from None
+    with unreadable_on_os_error(), open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        check_file_size(size)
+        digest = hashlib.blake2b(size.to_bytes(8, "little"), digest_size=20)
+        if size <= 2 * CHUNK:
+            digest.update(handle.read())
+        else:
+            digest.update(handle.read(CHUNK))
+            handle.seek(size - CHUNK)
+            digest.update(handle.read(CHUNK))
     return digest.hexdigest()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -66,21 +67,31 @@ def is_photo_path(path: str | os.PathLike[str]) -> bool:
     return not name.startswith(".") and os.path.splitext(name)[1].lower() in PHOTO_SUFFIXES
 
 
-def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """Read a photo file, turning OS errors into ``UnreadableImage``."""
+@contextmanager
+def unreadable_on_os_error():
+    """Turn the OS's file errors into ``UnreadableImage`` with a plain reason."""
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise UnreadableImage(f"file is too large ({size / 2**20:.0f} MiB)")
-        return Path(path).read_bytes()
-    except UnreadableImage:
-        raise
+        yield
     except FileNotFoundError:
         raise UnreadableImage("file no longer exists") from None
     except PermissionError:
         raise UnreadableImage("permission denied") from None
+    except IsADirectoryError:
+        raise UnreadableImage("is a directory") from None
     except OSError as exc:
         raise UnreadableImage(f"cannot read file: {exc.strerror or exc}") from None
+
+
+def check_file_size(size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise UnreadableImage(f"file is too large ({size / 2**20:.0f} MiB)")
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a photo file, turning OS errors into ``UnreadableImage``."""
+    with unreadable_on_os_error():
+        check_file_size(os.path.getsize(path))
+        return Path(path).read_bytes()
 
 
 def decode(data: bytes, min_side: int | None = None) -> tuple[Image.Image, ImageInfo]:
