@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -168,3 +169,21 @@ def test_cancelled_scan_resumes_where_it_stopped(album, photo_dir):
     assert album.scan(progress=resumed.append).cancelled is False
     assert album.status().indexed == 8
     assert (resumed[-1].phase, resumed[-1].done, resumed[-1].total) == ("Indexing", 8, 8)
+
+
+def test_long_scans_save_the_index_as_they_go(album, photo_dir, monkeypatch):
+    from album.library import indexer
+    from album.search import similar
+
+    monkeypatch.setattr(similar, "SAVE_INTERVAL_S", 0)
+    monkeypatch.setattr(indexer, "BATCH_SIZE", 2)
+    saved_while_scanning = []
+
+    def progress(report):
+        if report.phase == "Indexing" and 0 < report.done < report.total:
+            saved = json.loads(album.search.index.meta_path.read_text())["generation"]
+            saved_while_scanning.append(saved == album.catalogue.generation(album.encoder.model_id))
+
+    album.add_folder(photo_dir)
+    album.scan(progress=progress)
+    assert saved_while_scanning and all(saved_while_scanning)

@@ -9,6 +9,7 @@ threshold so they are never an unbounded list of everything.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from album.search.index import VectorIndex
 from album.vision.encoder import Encoder
 
 log = logging.getLogger(__name__)
+
+#: during long scans the index is saved this often (rebuilding 100,000 vectors takes minutes)
+SAVE_INTERVAL_S = 120
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class SimilarPhotos:
         self.encoder = encoder
         self.index = VectorIndex(index_dir, encoder.model_id, encoder.dim)
         self._dirty = False
+        self._last_save = time.monotonic()
 
     @property
     def default_min_score(self) -> float:
@@ -68,6 +73,8 @@ class SimilarPhotos:
         index = self.index if self.index.generation >= 0 else self.ensure_index()
         index.add(np.asarray(ids), vectors)
         self._synced()
+        if time.monotonic() - self._last_save > SAVE_INTERVAL_S:
+            self.save()  # a crash during a long scan then costs at most a few minutes of rebuild
 
     def forget(self, ids: list[int]) -> None:
         self.ensure_index().remove(ids)
@@ -79,9 +86,10 @@ class SimilarPhotos:
         self._dirty = True
 
     def save(self) -> None:
-        if self._dirty:
+        if self._dirty and self.persist:
             self.index.save(self.index.generation)
             self._dirty = False
+            self._last_save = time.monotonic()
 
     # -- queries -----------------------------------------------------------------
     def similar_to_photo(self, photo_id: int, k: int, min_score: float | None) -> list[Match]:
