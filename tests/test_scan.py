@@ -187,3 +187,37 @@ def test_long_scans_save_the_index_as_they_go(album, photo_dir, monkeypatch):
     album.add_folder(photo_dir)
     album.scan(progress=progress)
     assert saved_while_scanning and all(saved_while_scanning)
+
+
+def test_switching_models_reencodes_without_mixing_vectors(album, photo_dir, library_paths, encoder, monkeypatch):
+    """A library indexed by one model, opened with another: every photo is re-encoded by the
+    new model into its own index; going back to the first model needs no encoding at all."""
+    import torch
+
+    from album.engine import Album
+    from album.tasks import SynchronousExecutor
+    from album.vision.encoder import Encoder
+    from album.vision.head import ResidualHead
+
+    album.add_folder(photo_dir)
+    album.scan()
+    first_index = album.search.index.path
+    album.close()
+
+    head = ResidualHead(encoder.dim, hidden=8)
+    torch.nn.init.normal_(head.up.weight, std=0.05)
+    other = Encoder(encoder.backbone_spec, head, head_checksum="feedbeef")
+    assert other.model_id != encoder.model_id
+    with Album.open(library_paths, model=other, executor=SynchronousExecutor()) as switched:
+        assert switched.status().pending == 8
+        encoded = _count_encodes(monkeypatch)
+        switched.scan()
+        assert len(encoded) == 8 and switched.status().indexed == 8
+        assert switched.search.index.path != first_index and first_index.is_file()
+        query = switched.photos()[0].id
+        assert len(switched.similar_to_photo(query, k=7, min_score=-1)) == 7
+
+    with Album.open(library_paths, model=encoder, executor=SynchronousExecutor()) as back:
+        assert back.status().pending == 0
+        back.scan()
+        assert len(encoded) == 8  # nothing more was encoded
