@@ -215,3 +215,16 @@ def test_the_threshold_slider_starts_at_the_models_calibrated_threshold(qtbot, m
     assert encoder_threshold != 50  # differs from the slider's value before the model is loaded
     window = make_window()
     qtbot.waitUntil(lambda: window.side_panel.threshold.value() == encoder_threshold, timeout=TIMEOUT_MS)
+
+
+def test_welcome_offers_the_pictures_folder(qtbot, make_window, album_dir, monkeypatch):
+    from album.gui import welcome
+
+    monkeypatch.setattr(welcome, "pictures_folder", lambda: album_dir)
+    window = make_window()
+    qtbot.waitUntil(lambda: window._opened, timeout=TIMEOUT_MS)
+    button = window.welcome.pictures_button
+    assert button.isVisible() and str(album_dir) in button.text()
+    qtbot.mouseClick(button, Qt.LeftButton)
+    wait_until_indexed(qtbot, window, 9)
+    assert [f.path for f in window._folders] == [str(album_dir)]
