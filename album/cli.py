@@ -126,9 +126,8 @@ def cmd_similar(args) -> int:
 def _similar(album, query: str, k: int, min_score: float | None):
     path = Path(query).expanduser()
     if path.is_file():
-        resolved = str(path.resolve())
-        in_library = next((p for p in album.photos() if p.path == resolved), None)
-        if in_library is not None:
+        in_library = album.photo_at(path)
+        if in_library is not None and in_library.status == "ok":  # else: encode it like an outside file
             return album.similar_to_photo(in_library.id, k, min_score)
         return album.similar_to_file(path, k, min_score)
     if query.isdigit():

@@ -223,6 +223,11 @@ class Album:
         photo = self.catalogue.photo(photo_id)
         return PhotoRecord.of(photo) if photo else None
 
+    def photo_at(self, path: str | os.PathLike[str]) -> PhotoRecord | None:
+        """The library photo stored at ``path``, if any."""
+        photo = self.catalogue.photo_by_path(str(Path(path).expanduser().resolve()))
+        return PhotoRecord.of(photo) if photo else None
+
     def failures(self) -> list[PhotoRecord]:
         return [PhotoRecord(*row) for row in self.catalogue.photo_rows(("failed",))]
 

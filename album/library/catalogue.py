@@ -96,6 +96,10 @@ class Catalogue:
         with self.session() as session:
             return session.get(Photo, photo_id)
 
+    def photo_by_path(self, path: str) -> Photo | None:
+        with self.session() as session:
+            return session.scalar(select(Photo).where(Photo.path == path))
+
     def photos_by_ids(self, ids: Iterable[int]) -> dict[int, Photo]:
         ids = list(ids)
         with self.session() as session:
