@@ -207,7 +207,7 @@ class Album:
             changes = scanner.scan(chosen, summary, progress, control)
             search.apply(changes)
             Indexer(self.catalogue, self.encoder, self.executor).encode_pending(
-                summary, search.add, progress, control)
+                summary, search.add, progress, control, counted_new=changes.new)
         except Cancelled:
             summary.cancelled = True
         finally:

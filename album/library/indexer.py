@@ -10,7 +10,7 @@ and resumes where it stopped (photos stay "pending" until encoded).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
@@ -54,8 +54,10 @@ class Indexer:
         self.executor = executor
 
     def encode_pending(self, summary: ScanSummary, on_batch: Callable[[list[int], np.ndarray], None],
-                       progress: ProgressCallback | None, control: TaskControl) -> None:
-        """Encode every readable photo that has no embedding from this encoder yet."""
+                       progress: ProgressCallback | None, control: TaskControl,
+                       counted_new: Set[int] = frozenset()) -> None:
+        """Encode every readable photo that has no embedding from this encoder yet. A photo in
+        ``counted_new`` that turns out unreadable is counted as failed instead of new."""
         pending = self.catalogue.photos_without_embedding(self.encoder.model_id)
         meter = ProgressMeter("Indexing", len(pending), progress)
         meter.start()
@@ -78,6 +80,8 @@ class Indexer:
                 refill()
                 if item.error is not None:
                     self._record_failure(item, summary)
+                    if item.photo.id in counted_new:
+                        summary.new -= 1
                     meter.advance(1, item.photo.path)
                     continue
                 batch.append(item)

@@ -69,6 +69,8 @@ class IndexChanges:
 
     added: list[int] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
+    #: photos counted as new that still have to be decoded (and may yet fail)
+    new: set[int] = field(default_factory=set)
 
 
 def walk_photos(root: str, exclude: tuple[str, ...] = ()) -> Iterator[FileStat]:
@@ -177,6 +179,7 @@ class Scanner:
         else:
             new.status = "pending"
             summary.new += 1
+            changes.new.add(new.id)
 
     def _forget_embeddings(self, session: Session, photo_id: int) -> None:
         models = session.scalars(select(Embedding.model_id).where(Embedding.photo_id == photo_id)).all()
