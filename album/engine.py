@@ -24,7 +24,7 @@ from album.library.scanner import Scanner, ScanSummary
 from album.library.schema import Folder, Meta, Photo
 from album.paths import LibraryPaths
 from album.search.similar import Match, SimilarPhotos
-from album.tasks import ProgressCallback, TaskControl
+from album.tasks import Cancelled, ProgressCallback, TaskControl
 
 if TYPE_CHECKING:
     from album.vision.encoder import Encoder
@@ -190,8 +190,7 @@ class Album:
     def scan(self, folders: list[str] | None = None, progress: ProgressCallback | None = None,
              control: TaskControl | None = None) -> ScanSummary:
         """Bring the library in line with the disk and encode what is new."""
-        from album.library.indexer import Indexer
-        from album.tasks import Cancelled
+        from album.library.indexer import Indexer  # imports torch: only when scanning
 
         self._require_writer()
         control = control or TaskControl()

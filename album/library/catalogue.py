@@ -117,10 +117,8 @@ class Catalogue:
     def _delete_photos(session: Session, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            models = session.scalars(select(Embedding.model_id).where(Embedding.photo_id.in_(chunk)).distinct()).all()
+            drop_embeddings(session, chunk)
             session.execute(delete(Photo).where(Photo.id.in_(chunk)))
-            for model_id in models:
-                bump_generation(session, model_id)
 
     # -- models and embeddings -------------------------------------------------
     def register_model(self, model_id: str, backbone: str, dim: int, checksum: str) -> None:
@@ -169,8 +167,13 @@ class Catalogue:
             return list(session.scalars(
                 select(Photo).where(Photo.status != "failed", Photo.id.not_in(encoded)).order_by(Photo.id)))
 
-    def set_status(self, session: Session, ids: Sequence[int], status: str) -> None:
-        session.execute(update(Photo).where(Photo.id.in_(list(ids))).values(status=status, failure=None))
+
+def drop_embeddings(session: Session, photo_ids: Sequence[int]) -> None:
+    """Delete every model's vectors of these photos, marking those models' indexes stale."""
+    models = session.scalars(select(Embedding.model_id).where(Embedding.photo_id.in_(photo_ids)).distinct()).all()
+    session.execute(delete(Embedding).where(Embedding.photo_id.in_(photo_ids)))
+    for model_id in models:
+        bump_generation(session, model_id)
 
 
 def bump_generation(session: Session, model_id: str) -> None:

@@ -19,11 +19,11 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from album.errors import UnreadableImage
-from album.library.catalogue import Catalogue, bump_generation
+from album.library.catalogue import Catalogue, bump_generation, drop_embeddings
 from album.library.hashing import content_hash
 from album.library.imageio import is_photo_path
 from album.library.schema import Embedding, Folder, Photo
@@ -152,7 +152,7 @@ class Scanner:
             else:
                 summary.changed += 1
                 changes.removed.append(photo.id)
-                self._forget_embeddings(session, photo.id)
+                drop_embeddings(session, [photo.id])
                 session.execute(update(Photo).where(Photo.id == photo.id).values(
                     size=stat.size, mtime_ns=stat.mtime_ns, content_hash=digest, status="pending", failure=None,
                     width=None, height=None, taken_at=None, camera=None))
@@ -180,12 +180,6 @@ class Scanner:
             new.status = "pending"
             summary.new += 1
             changes.new.add(new.id)
-
-    def _forget_embeddings(self, session: Session, photo_id: int) -> None:
-        models = session.scalars(select(Embedding.model_id).where(Embedding.photo_id == photo_id)).all()
-        session.execute(delete(Embedding).where(Embedding.photo_id == photo_id))
-        for model_id in models:
-            bump_generation(session, model_id)
 
     def _copy_embeddings(self, session: Session, source_id: int, target_id: int) -> bool:
         rows = session.execute(select(Embedding.model_id, Embedding.vector).where(Embedding.photo_id == source_id)).all()

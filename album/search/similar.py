@@ -107,9 +107,6 @@ class SimilarPhotos:
         image, _ = load_image(path, min_side=self.encoder.decode_size)
         return self._query(self.encoder.embed_images([image])[0], k, min_score)
 
-    def similar_to_vector(self, vector: np.ndarray, k: int, min_score: float | None) -> list[Match]:
-        return self._query(vector, k, min_score)
-
     def _query(self, vector: np.ndarray, k: int, min_score: float | None, exclude: int | None = None) -> list[Match]:
         if k < 1:
             raise UserFacingError("the number of results must be at least 1")
