@@ -222,6 +222,9 @@ class Album:
         photo = self.catalogue.photo(photo_id)
         return PhotoRecord.of(photo) if photo else None
 
+    def photos_by_ids(self, ids) -> dict[int, PhotoRecord]:
+        return {i: PhotoRecord.of(p) for i, p in self.catalogue.photos_by_ids(ids).items()}
+
     def photo_at(self, path: str | os.PathLike[str]) -> PhotoRecord | None:
         """The library photo stored at ``path``, if any."""
         photo = self.catalogue.photo_by_path(str(Path(path).expanduser().resolve()))

@@ -278,10 +278,8 @@ class LibraryWorker(QObject):
             else:
                 record = None
                 matches = album.similar_to_file(query.path, k=query.k, min_score=0.0)
-            scored = []
-            for match in matches:
-                match_record = album.photo(match.photo_id) if match.photo_id is not None else None
-                scored.append(ScoredPhoto(match_record, match.path, float(match.score)))
+            records = album.photos_by_ids(m.photo_id for m in matches if m.photo_id is not None)
+            scored = [ScoredPhoto(records.get(m.photo_id), m.path, float(m.score)) for m in matches]
             return SimilarAnswer(query, record, scored)
         except UserFacingError as exc:
             return SimilarAnswer(query, None, error=str(exc))
