@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 from sqlalchemy import select, update
@@ -21,6 +19,7 @@ from sqlalchemy import select, update
 from album.errors import LibraryError, UserFacingError
 from album.library.catalogue import Catalogue
 from album.library.scanner import Scanner, ScanSummary
+from album.library.records import FolderInfo, LibraryStatus, PhotoRecord, PhotoStatus
 from album.library.schema import Folder, Meta, Photo
 from album.paths import LibraryPaths
 from album.search.similar import Match, SimilarPhotos
@@ -30,45 +29,6 @@ if TYPE_CHECKING:
     from album.vision.encoder import Encoder
 
 __all__ = ["Album", "FolderInfo", "LibraryStatus", "Match", "PhotoRecord", "ScanSummary"]
-
-
-class PhotoRecord(NamedTuple):
-    """One photo as the UI shows it (a named tuple: 100,000 of them build in a fraction of a second)."""
-
-    id: int
-    path: str
-    folder_id: int
-    size: int
-    mtime_ns: int
-    content_hash: str | None
-    width: int | None
-    height: int | None
-    taken_at: datetime | None
-    camera: str | None
-    status: str
-    failure: str | None
-
-    @classmethod
-    def of(cls, photo: Photo) -> "PhotoRecord":
-        return cls(*(getattr(photo, name) for name in Catalogue.PHOTO_COLUMNS))
-
-
-@dataclass(frozen=True)
-class FolderInfo:
-    id: int
-    path: str
-    photos: int
-    exists: bool
-
-
-@dataclass(frozen=True)
-class LibraryStatus:
-    photos: int
-    indexed: int
-    pending: int
-    failed: int
-    folders: list[str]
-    model: str | None
 
 
 class Album:
@@ -190,7 +150,7 @@ class Album:
     def scan(self, folders: list[str] | None = None, progress: ProgressCallback | None = None,
              control: TaskControl | None = None) -> ScanSummary:
         """Bring the library in line with the disk and encode what is new."""
-        from album.library.indexer import Indexer  # imports torch: only when scanning
+        from album.indexing.indexer import Indexer  # imports torch: only when scanning
 
         self._require_writer()
         control = control or TaskControl()
@@ -220,15 +180,15 @@ class Album:
 
     def photo(self, photo_id: int) -> PhotoRecord | None:
         photo = self.catalogue.photo(photo_id)
-        return PhotoRecord.of(photo) if photo else None
+        return _record(photo) if photo else None
 
     def photos_by_ids(self, ids) -> dict[int, PhotoRecord]:
-        return {i: PhotoRecord.of(p) for i, p in self.catalogue.photos_by_ids(ids).items()}
+        return {i: _record(p) for i, p in self.catalogue.photos_by_ids(ids).items()}
 
     def photo_at(self, path: str | os.PathLike[str]) -> PhotoRecord | None:
         """The library photo stored at ``path``, if any."""
         photo = self.catalogue.photo_by_path(str(Path(path).expanduser().resolve()))
-        return PhotoRecord.of(photo) if photo else None
+        return _record(photo) if photo else None
 
     def failures(self) -> list[PhotoRecord]:
         return [PhotoRecord(*row) for row in self.catalogue.photo_rows(("failed",))]
@@ -240,7 +200,7 @@ class Album:
         indexed = self.catalogue.count_embeddings(model) if model else 0
         readable = counts.get("ok", 0) + counts.get("pending", 0)
         return LibraryStatus(photos=readable, indexed=indexed, pending=readable - indexed,
-                             failed=counts.get("failed", 0), folders=[f.path for f in self.folders()], model=model)
+                             failed=counts.get("failed", 0), folders=[f.path for f in self.folders()], model=model, models=[])
 
     # -- similar photos ----------------------------------------------------------
     @property
@@ -253,3 +213,7 @@ class Album:
     def similar_to_file(self, path: str | os.PathLike[str], k: int = DEFAULT_K,
                         min_score: float | None = None) -> list[Match]:
         return self.search.similar_to_file(Path(path), k, min_score)
+
+
+def _record(photo: Photo) -> PhotoRecord:
+    return PhotoRecord(*(getattr(photo, name) for name in PhotoRecord._fields))

@@ -89,7 +89,7 @@ def _decode_timings() -> str:
     import numpy as np
     from PIL import Image
 
-    from album.library.imageio import decode
+    from album.media.imageio import decode
 
     pixels = (np.random.default_rng(0).random((375, 500, 3)) * 255).astype(np.uint8)
     buffer = io.BytesIO()

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QImage
 
-from album.library.imageio import is_photo_path
+from album.media.imageio import is_photo_path
 
 
 def local_image_paths(mime: QMimeData) -> list[str]:

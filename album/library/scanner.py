@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from album.errors import UnreadableImage
 from album.library.catalogue import Catalogue, bump_generation, drop_embeddings
-from album.library.hashing import content_hash
-from album.library.imageio import is_photo_path
+from album.media.hashing import content_hash
+from album.media.imageio import is_photo_path
 from album.library.schema import Embedding, Folder, Photo
 from album.tasks import ProgressCallback, ProgressMeter, TaskControl
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from album.library.imageio import load_image
+from album.media.imageio import load_image
 
 #: The sizes (longest side, in pixels) thumbnails are made at; a request is
 #: rounded up to the next one so the grid's size slider reuses few files.

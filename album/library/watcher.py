@@ -29,7 +29,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from album.library.imageio import is_photo_path
+from album.media.imageio import is_photo_path
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from album.errors import UserFacingError
 from album.library.catalogue import Catalogue
-from album.library.imageio import load_image
+from album.media.imageio import load_image
 from album.library.scanner import IndexChanges
 from album.search.index import VectorIndex
 from album.vision.encoder import Encoder

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from album.library.imageio import is_photo_path
+from album.media.imageio import is_photo_path
 
 _LEADING_NUMBER = re.compile(r"^(\d+)")
 

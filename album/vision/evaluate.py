@@ -51,7 +51,7 @@ def near_duplicate_top1(data_root: str | Path, model: str = "default", test_clas
     that photo first among all the test photos."""
     data = test_split(open_dataset(data_root), test_classes)
     if model == "histogram":
-        from album.library.imageio import load_image
+        from album.media.imageio import load_image
         from album.vision.features import near_copy
         from album.vision.histogram import DECODE_SIDE, hsv_histogram
 

@@ -29,7 +29,7 @@ from torchvision.transforms import functional as TF
 from tqdm import tqdm
 
 from album.errors import UnreadableImage
-from album.library.imageio import load_image
+from album.media.imageio import load_image
 from album.vision.encoder import Encoder
 
 

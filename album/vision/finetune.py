@@ -29,7 +29,7 @@ from torch import nn
 from torchvision.transforms import functional as TF
 from tqdm import tqdm
 
-from album.library.imageio import load_image
+from album.media.imageio import load_image
 from album.vision.backbones import Preprocessing, get_backbone
 from album.vision.features import random_view
 from album.vision.head import ResidualHead

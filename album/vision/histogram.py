@@ -18,7 +18,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from album.errors import UnreadableImage
-from album.library.imageio import load_image
+from album.media.imageio import load_image
 
 BINS = 8
 DIM = BINS ** 3

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from album.library.imageio import is_photo_path
+from album.media.imageio import is_photo_path
 from album.vision.backbones import get_backbone
 from album.vision.encoder import Encoder
 from album.vision.features import extract

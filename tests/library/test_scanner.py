@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from album.errors import UserFacingError
-from album.library.indexer import Indexer
+from album.indexing.indexer import Indexer
 from tests.conftest import make_photo
 
 
@@ -172,7 +172,7 @@ def test_cancelled_scan_resumes_where_it_stopped(album, photo_dir):
 
 
 def test_long_scans_save_the_index_as_they_go(album, photo_dir, monkeypatch):
-    from album.library import indexer
+    from album.indexing import indexer
     from album.search import similar
 
     monkeypatch.setattr(similar, "SAVE_INTERVAL_S", 0)

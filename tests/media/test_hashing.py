@@ -7,7 +7,7 @@ import os
 import pytest
 
 from album.errors import UnreadableImage
-from album.library.hashing import CHUNK, content_hash
+from album.media.hashing import CHUNK, content_hash
 
 
 def test_same_bytes_same_hash_wherever_they_live(tmp_path):

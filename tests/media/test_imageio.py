@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from album.errors import UnreadableImage
-from album.library import imageio
-from album.library.imageio import decode, is_photo_path, load_image
+from album.media import imageio
+from album.media.imageio import decode, is_photo_path, load_image
 from tests.conftest import make_photo
 
 

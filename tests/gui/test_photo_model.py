@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtTest import QAbstractItemModelTester
 from PIL import Image
 
-from album.engine import PhotoRecord
+from album.library.records import PhotoRecord
 from album.gui.drop import can_search_with, local_image_paths
 from album.gui.grid_view import PhotoGridView
 from album.gui.photo_model import MatchListModel, PhotoListModel, PhotoRole, ScoredPhoto, _runs

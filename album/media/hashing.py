@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from album.library.imageio import check_file_size, unreadable_on_os_error
+from album.media.imageio import check_file_size, unreadable_on_os_error
 
 CHUNK = 1 << 20
 

@@ -20,7 +20,7 @@ from sqlalchemy import update
 
 from album.errors import UnreadableImage
 from album.library.catalogue import Catalogue
-from album.library.imageio import ImageInfo, load_image
+from album.media.imageio import ImageInfo, load_image
 from album.library.scanner import ScanSummary
 from album.library.schema import Photo
 from album.tasks import ProgressCallback, ProgressMeter, TaskControl

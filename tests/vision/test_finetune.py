@@ -29,7 +29,7 @@ def test_torchrun_two_cpu_processes(tmp_path):
                "--batch-size", "4", "--batch-samples", "2", "--hidden", "8"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240,
-                            cwd=Path(__file__).resolve().parent.parent)
+                            cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     card = read_card(out)
     assert card["training"]["processes"] == 2

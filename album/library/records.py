@@ -1,0 +1,83 @@
+"""Plain, typed records of the library: what crosses from the engine to the CLI and the GUI.
+
+``PhotoStatus`` is the one definition of a photo's state; ``PhotoRecord`` is a
+photo as the user interfaces show it (a named tuple: 100,000 of them build in
+a fraction of a second), and its field names are the column list the
+catalogue selects, so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+
+class PhotoStatus(str, enum.Enum):
+    """A photo's state in the catalogue (stored as its value)."""
+
+    #: found by a scan, not decoded yet: no size, date or embedding
+    PENDING = "pending"
+    #: decoded at least once: its metadata is known and it is (or will be) encoded by every active model
+    OK = "ok"
+    #: unreadable: ``failure`` says why; never encoded
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def readable(cls) -> tuple["PhotoStatus", ...]:
+        return (cls.OK, cls.PENDING)
+
+
+class PhotoRecord(NamedTuple):
+    """One photo as the user interfaces show it."""
+
+    id: int
+    path: str
+    folder_id: int
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    width: int | None
+    height: int | None
+    taken_at: datetime | None
+    camera: str | None
+    status: PhotoStatus
+    failure: str | None
+
+
+#: the catalogue columns behind ``PhotoRecord``, in order
+PHOTO_COLUMNS: tuple[str, ...] = PhotoRecord._fields
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """A folder the user added, with its number of readable photos."""
+
+    id: int
+    path: str
+    photos: int
+    exists: bool
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """One active encoder of a library: its id, its role and how many photos it has encoded."""
+
+    id: str
+    role: str
+    indexed: int
+
+
+@dataclass(frozen=True)
+class LibraryStatus:
+    photos: int
+    indexed: int
+    pending: int
+    failed: int
+    folders: list[str]
+    model: str | None
+    models: list[ModelStatus]

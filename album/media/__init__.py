@@ -1,0 +1,1 @@
+"""Media: the bottom layer of reading photo files (safe decoding, content identity)."""
