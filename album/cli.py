@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -140,13 +141,18 @@ def cmd_status(args) -> int:
         status = album.status()
         failures = album.failures()
     if args.json:
+        models = [{"id": m.id, "role": m.role, "indexed": m.indexed} for m in status.models]
         print(json.dumps({"photos": status.photos, "indexed": status.indexed, "pending": status.pending,
-                          "failed": status.failed, "folders": status.folders, "model": status.model}, indent=2))
+                          "failed": status.failed, "folders": status.folders, "model": status.model,
+                          "models": models}, indent=2))
         return 0
     print(f"Library: {LibraryPaths.resolve(args.library).root}")
     print(f"Photos: {status.photos:,} ({status.indexed:,} indexed, {status.pending:,} waiting, "
           f"{status.failed:,} unreadable)")
     print(f"Model: {status.model or 'none yet (run album scan)'}")
+    for model in status.models:
+        if model.id != status.model:
+            print(f"  also {model.role}: {model.id} ({model.indexed:,} indexed)")
     print("Folders:" if status.folders else "Folders: none (add one with 'album add FOLDER')")
     for folder in status.folders:
         print(f"  {folder}")
@@ -185,7 +191,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
     except Exception:
         log.exception("internal error")
         print(f"album: internal error; details are in {paths.log_file}", file=sys.stderr)
         return 2
+
+
+def _reader_gone() -> int:
+    """The reader of our output went away (``album status | head``): stop quietly, like Unix tools.
+    Standard output now points at /dev/null so that the final flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE

@@ -1,9 +1,10 @@
 """The engine: one photo library, as the CLI and the GUI use it.
 
-``Album`` ties the catalogue, scanner, encoder and vector index together.
-It is the single writer of its library; it is not thread-safe, so the GUI
-owns one in its worker thread.  The CNN and the index load lazily, once:
-commands that only read the catalogue (``status``) never import torch.
+``Album`` ties the catalogue, scanner, active encoders, indexing pipeline
+and vector indexes together.  It is the single writer of its library; it is
+not thread-safe, so the GUI owns one in its worker thread.  The CNNs and the
+indexes load lazily, once: commands that only read the catalogue
+(``status``) never import torch.
 """
 
 from __future__ import annotations
@@ -14,21 +15,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
-from sqlalchemy import select, update
 
 from album.errors import LibraryError, UserFacingError
+from album.indexing.active import SIMILARITY, ActiveEncoders
 from album.library.catalogue import Catalogue
-from album.library.scanner import Scanner, ScanSummary
-from album.library.records import FolderInfo, LibraryStatus, PhotoRecord, PhotoStatus
-from album.library.schema import Folder, Meta, Photo
+from album.library.records import FolderInfo, LibraryStatus, ModelStatus, PhotoRecord, PhotoStatus
+from album.library.scanner import IndexChanges, Scanner, ScanSummary
+from album.library.schema import Photo
 from album.paths import LibraryPaths
+from album.search.indexes import IndexSet
 from album.search.similar import Match, SimilarPhotos
 from album.tasks import Cancelled, ProgressCallback, TaskControl
 
 if TYPE_CHECKING:
     from album.vision.encoder import Encoder
 
-__all__ = ["Album", "FolderInfo", "LibraryStatus", "Match", "PhotoRecord", "ScanSummary"]
+__all__ = ["Album", "FolderInfo", "LibraryStatus", "Match", "ModelStatus", "PhotoRecord", "ScanSummary"]
 
 
 class Album:
@@ -44,18 +46,17 @@ class Album:
         except Timeout:  # another album process (the app, a scan) is writing: we may only read
             self.read_only = True
         self.catalogue = Catalogue(paths.catalogue)
-        self.model_choice = model if isinstance(model, str) else None
         self._own_executor = executor is None
         self.executor = executor or ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
                                                        thread_name_prefix="album-decode")
-        self._encoder: Encoder | None = None
-        if not isinstance(model, str):
-            self._use_encoder(model)
+        self.encoders = ActiveEncoders(self.catalogue, model, writable=not self.read_only)
+        self.indexes = IndexSet(self.catalogue, paths.index_dir, persist=not self.read_only)
         self._search: SimilarPhotos | None = None
 
     @classmethod
     def open(cls, paths: LibraryPaths, model: "str | Encoder" = "default", executor: Executor | None = None) -> "Album":
-        """Open (or create) the library; ``model`` is a model choice for ``open_encoder`` or a loaded encoder."""
+        """Open (or create) the library; ``model`` (the similarity model) is a model choice for
+        ``open_encoder`` or a loaded encoder."""
         return cls(paths, model, executor)
 
     def close(self) -> None:
@@ -81,29 +82,24 @@ class Album:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -- the model ---------------------------------------------------------------
+    # -- the models --------------------------------------------------------------
     @property
     def encoder(self) -> "Encoder":
-        if self._encoder is None:
-            from album.vision.modelfile import open_encoder
+        """The image-similarity model."""
+        return self.encoders.get(SIMILARITY)
 
-            self._use_encoder(open_encoder(self.model_choice))
-        return self._encoder
-
-    def _use_encoder(self, encoder: "Encoder") -> None:
-        self._encoder = encoder
-        if self.read_only:
-            return
-        self.catalogue.register_model(encoder.model_id, encoder.backbone_spec.name, encoder.dim,
-                                      encoder.model_id.split("@", 1)[-1])  # the weights checksums
-        with self.catalogue.session.begin() as session:
-            session.merge(Meta(key="active_model", value=encoder.model_id))
+    def attach_encoder(self, encoder: "Encoder", role: str, source: str | None = None) -> None:
+        """Add (or replace) the encoder of ``role``; the next scan or ``encode_pending`` encodes what it
+        lacks, decoding each photo once for every encoder that needs it."""
+        self._require_writer()
+        self.encoders.attach(encoder, role, source)
+        if role == SIMILARITY:
+            self._search = None
 
     @property
     def search(self) -> SimilarPhotos:
         if self._search is None:
-            self._search = SimilarPhotos(self.catalogue, self.encoder, self.paths.index_dir,
-                                         persist=not self.read_only)
+            self._search = SimilarPhotos(self.catalogue, self.encoder, self.indexes)
         return self._search
 
     def warm_up(self) -> None:
@@ -120,15 +116,12 @@ class Album:
             raise UserFacingError(f"album may not read {folder} (permission denied)")
         if folder == self.paths.root or folder.is_relative_to(self.paths.root):
             raise UserFacingError(f"{folder} is album's own library folder")
-        for existing in self.folders():
-            if folder.is_relative_to(existing.path):
-                raise UserFacingError(f"{folder} is already in the library, as part of {existing.path}")
+        existing = self.folders()
+        for known in existing:
+            if folder.is_relative_to(known.path):
+                raise UserFacingError(f"{folder} is already in the library, as part of {known.path}")
         added = self.catalogue.add_folder(str(folder))
-        with self.catalogue.session.begin() as session:  # folders inside the new one merge into it
-            inner = [f for f in session.scalars(select(Folder)) if f.id != added.id and Path(f.path).is_relative_to(folder)]
-            for old in inner:
-                session.execute(update(Photo).where(Photo.folder_id == old.id).values(folder_id=added.id))
-                session.delete(old)
+        self.catalogue.merge_folders(added.id, [f.id for f in existing if Path(f.path).is_relative_to(folder)])
         return next(f for f in self.folders() if f.id == added.id)
 
     def remove_folder(self, path: str | os.PathLike[str]) -> int:
@@ -138,45 +131,74 @@ class Album:
         folder = next((f for f in self.folders() if f.path == target), None)
         if folder is None:
             raise UserFacingError(f"{target} is not one of the library's folders")
+        self._load_indexes()
         removed = self.catalogue.remove_folder(folder.id)
-        if self._search is not None:
-            self._search.forget(removed)
+        self.indexes.remove(removed)
+        self.indexes.save()
         return len(removed)
 
     def folders(self) -> list[FolderInfo]:
         return [FolderInfo(f.id, f.path, count, os.path.isdir(f.path)) for f, count in self.catalogue.folders()]
 
-    # -- scanning ----------------------------------------------------------------
+    # -- scanning and encoding -----------------------------------------------------
     def scan(self, folders: list[str] | None = None, progress: ProgressCallback | None = None,
              control: TaskControl | None = None) -> ScanSummary:
-        """Bring the library in line with the disk and encode what is new."""
-        from album.indexing.indexer import Indexer  # imports torch: only when scanning
+        """Bring the library in line with the disk and encode what is new, for every active encoder."""
+        return self._run(folders, progress, control, encode=True)
 
+    def sync(self, folders: list[str] | None = None, progress: ProgressCallback | None = None,
+             control: TaskControl | None = None) -> ScanSummary:
+        """The catalogue part of a scan only (seconds): new files are recorded as pending, moves are
+        followed, deleted files go. It may run inside a long ``scan`` (from its progress callback or
+        checkpoint); that scan then encodes the new photos before it ends."""
+        return self._run(folders, progress, control, encode=False)
+
+    def encode_pending(self, progress: ProgressCallback | None = None,
+                       control: TaskControl | None = None) -> ScanSummary:
+        """Encode what any active encoder lacks (a model attached later), without looking at the disk."""
+        return self._run([], progress, control, encode=True)
+
+    def _run(self, folders: list[str] | None, progress: ProgressCallback | None, control: TaskControl | None,
+             encode: bool) -> ScanSummary:
         self._require_writer()
         control = control or TaskControl()
         summary = ScanSummary()
-        with self.catalogue.session() as session:
-            chosen = list(session.scalars(select(Folder).order_by(Folder.path)))
-        if folders is not None:
-            wanted = {str(Path(f).expanduser().resolve()) for f in folders}
-            chosen = [f for f in chosen if f.path in wanted]
-        scanner = Scanner(self.catalogue, self.executor, exclude=(str(self.paths.root),))
-        search = self.search
+        self._load_indexes()  # so that they follow the changes instead of being rebuilt afterwards
         try:
-            changes = scanner.scan(chosen, summary, progress, control)
-            search.apply(changes)
-            Indexer(self.catalogue, self.encoder, self.executor).encode_pending(
-                summary, search.add, progress, control, counted_new=changes.new)
+            changes = self._sync(folders, summary, progress, control)
+            if encode:
+                from album.indexing.indexer import Indexer  # imports torch: only when encoding
+
+                Indexer(self.catalogue, self.encoders.all(), self.executor).encode_pending(
+                    summary, self.indexes.add, progress, control, counted_new=changes.new)
         except Cancelled:
             summary.cancelled = True
         finally:
-            search.save()
+            self.indexes.save()
         return summary
+
+    def _sync(self, folders: list[str] | None, summary: ScanSummary, progress: ProgressCallback | None,
+              control: TaskControl) -> IndexChanges:
+        chosen = [folder for folder, _ in self.catalogue.folders()]
+        if folders is not None:
+            wanted = {str(Path(f).expanduser().resolve()) for f in folders}
+            chosen = [f for f in chosen if f.path in wanted]
+        if not chosen:
+            return IndexChanges()
+        changes = Scanner(self.catalogue, self.executor, exclude=(str(self.paths.root),)).scan(
+            chosen, summary, progress, control)
+        self.indexes.remove(changes.removed)
+        self.indexes.add_copies(changes.added)
+        return changes
+
+    def _load_indexes(self) -> None:
+        for encoder in self.encoders.all():
+            self.indexes.get(encoder.model_id, encoder.dim)
 
     # -- reading -----------------------------------------------------------------
     def photos(self) -> list[PhotoRecord]:
         """Photos to show, newest first: encoded ones and those still waiting to be."""
-        return [PhotoRecord(*row) for row in self.catalogue.photo_rows(("ok", "pending"))]
+        return self.catalogue.photo_rows(PhotoStatus.readable())
 
     def photo(self, photo_id: int) -> PhotoRecord | None:
         photo = self.catalogue.photo(photo_id)
@@ -191,16 +213,18 @@ class Album:
         return _record(photo) if photo else None
 
     def failures(self) -> list[PhotoRecord]:
-        return [PhotoRecord(*row) for row in self.catalogue.photo_rows(("failed",))]
+        return self.catalogue.photo_rows((PhotoStatus.FAILED,))
 
     def status(self) -> LibraryStatus:
         counts = self.catalogue.count_photos()
-        with self.catalogue.session() as session:
-            model = session.scalar(select(Meta.value).where(Meta.key == "active_model"))
-        indexed = self.catalogue.count_embeddings(model) if model else 0
-        readable = counts.get("ok", 0) + counts.get("pending", 0)
+        models = [ModelStatus(entry["id"], entry["role"], self.catalogue.count_embeddings(entry["id"]))
+                  for entry in self.catalogue.active_models()]
+        similarity = next((m for m in models if m.role == SIMILARITY), None)
+        indexed = similarity.indexed if similarity else 0
+        readable = sum(counts.get(status, 0) for status in PhotoStatus.readable())
         return LibraryStatus(photos=readable, indexed=indexed, pending=readable - indexed,
-                             failed=counts.get("failed", 0), folders=[f.path for f in self.folders()], model=model, models=[])
+                             failed=counts.get(PhotoStatus.FAILED, 0), folders=[f.path for f in self.folders()],
+                             model=similarity.id if similarity else None, models=models)
 
     # -- similar photos ----------------------------------------------------------
     @property

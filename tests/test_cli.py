@@ -50,6 +50,7 @@ def test_add_scan_similar_status(capsys, library_dir, real_photo_dir, tmp_path):
     status = json.loads(out)
     assert status["photos"] == 13 and status["indexed"] == 13 and status["failed"] == 0
     assert status["folders"] == [str(real_photo_dir)] and status["model"].startswith("efficientnet_lite0@")
+    assert status["models"] == [{"id": status["model"], "role": "similarity", "indexed": 13}]
 
     shutil.move(real_photo_dir / "horse.jpg", real_photo_dir / "pony.jpg")
     (real_photo_dir / "coins.jpg").unlink()
@@ -86,3 +87,35 @@ def test_internal_errors_are_logged_with_a_traceback(capsys, library_dir, monkey
     assert code == 2 and "internal error" in err
     log = (library_dir / "logs" / "album.log").read_text()
     assert "Traceback" in log and "RuntimeError: boom" in log
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path, photo_dir):
+    """`album status --json | head -1` where head has gone: no traceback, no "internal error", nothing
+    logged, and the exit status of a closed pipe."""
+    import os
+    import subprocess
+    import sys
+
+    library = tmp_path / "piped"
+    assert main(["--library", str(library), "add", str(photo_dir)]) == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before album writes a byte
+    try:
+        result = subprocess.run([sys.executable, "-m", "album", "--library", str(library), "status", "--json"],
+                                stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert result.stderr == "" and result.returncode == 141
+    log = library / "logs" / "album.log"
+    assert not log.exists() or "Traceback" not in log.read_text()
+
+
+def test_head_reads_one_line_and_album_ends_quietly(tmp_path, photo_dir):
+    import subprocess
+    import sys
+
+    library = tmp_path / "piped"
+    assert main(["--library", str(library), "add", str(photo_dir)]) == 0
+    command = f"{sys.executable} -m album --library {library} status --json | head -1"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert result.stdout == "{\n" and result.stderr == "" and result.returncode == 0

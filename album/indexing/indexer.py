@@ -1,76 +1,126 @@
-"""Encoding: turn pending photos into embeddings, fast and interruptibly.
+"""Encoding: bring every active encoder's embeddings up to date, fast and interruptibly.
 
-Decoding (JPEG draft mode) and preprocessing run in the executor's worker
-threads, a bounded window ahead of the model, while the model encodes the
-previous batch in the calling thread; each batch is written to the
-catalogue in one transaction, so an interrupted run loses at most a batch
-and resumes where it stopped (photos stay "pending" until encoded).
+Each photo that any encoder lacks is decoded once (JPEG draft mode, in the
+executor's worker threads, a bounded window ahead of the model) and feeds
+every encoder that lacks it; encoders sharing a backbone share one forward
+pass.  The pooled backbone features are kept (float16), so an encoder that
+only puts a new head on a backbone already run (a personal model) is served
+from them without decoding a photo.  Each batch is one transaction: an
+interrupted run loses at most a batch and resumes where it stopped.  Photos
+found while it runs (a sync during a checkpoint) are encoded before it ends.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Set
+from collections.abc import Callable, Sequence, Set
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from sqlalchemy import update
 
 from album.errors import UnreadableImage
-from album.library.catalogue import Catalogue
-from album.media.imageio import ImageInfo, load_image
+from album.indexing.reheading import rehead
+from album.library.catalogue import Catalogue, EncodedPhoto
 from album.library.scanner import ScanSummary
 from album.library.schema import Photo
+from album.media.imageio import ImageInfo, load_image
 from album.tasks import ProgressCallback, ProgressMeter, TaskControl
 from album.vision.encoder import Encoder
 
 BATCH_SIZE = 32
 WINDOW = 3 * BATCH_SIZE
 
+#: called with (model id, photo ids, vectors) after each batch is committed
+VectorsCallback = Callable[[str, list[int], np.ndarray], None]
+
 
 @dataclass
 class Prepared:
     photo: Photo
-    tensor: torch.Tensor | None = None
+    needs: tuple[Encoder, ...]
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)   # features id -> preprocessed image
     info: ImageInfo | None = None
     error: str | None = None
 
 
-def prepare(encoder: Encoder, photo: Photo) -> Prepared:
-    """Decode and preprocess one photo (runs in a worker thread)."""
+def prepare(photo: Photo, needs: tuple[Encoder, ...]) -> Prepared:
+    """Decode one photo once and preprocess it for each backbone that needs it (runs in a worker thread)."""
     try:
-        image, info = load_image(photo.path, min_side=encoder.decode_size)
-        return Prepared(photo, encoder.preprocess(image), info)
+        image, info = load_image(photo.path, min_side=max(encoder.decode_size for encoder in needs))
     except UnreadableImage as exc:
-        return Prepared(photo, error=str(exc))
+        return Prepared(photo, needs, error=str(exc))
+    prepared = Prepared(photo, needs, info=info)
+    for encoder in needs:
+        if encoder.features_id not in prepared.tensors:
+            prepared.tensors[encoder.features_id] = encoder.preprocess(image)
+    return prepared
+
+
+@dataclass
+class Plan:
+    """What one pass has to do: heads to run on stored features, and photos to decode."""
+
+    reheads: dict[int, list[int]]                 # encoder index -> photo ids
+    decodes: list[tuple[Photo, tuple[Encoder, ...]]]
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.reheads.values())) + len(self.decodes)
 
 
 class Indexer:
-    def __init__(self, catalogue: Catalogue, encoder: Encoder, executor: Executor):
+    def __init__(self, catalogue: Catalogue, encoders: Sequence[Encoder], executor: Executor):
         self.catalogue = catalogue
-        self.encoder = encoder
+        self.encoders = list(encoders)
         self.executor = executor
 
-    def encode_pending(self, summary: ScanSummary, on_batch: Callable[[list[int], np.ndarray], None],
-                       progress: ProgressCallback | None, control: TaskControl,
-                       counted_new: Set[int] = frozenset()) -> None:
-        """Encode every readable photo that has no embedding from this encoder yet. A photo in
-        ``counted_new`` that turns out unreadable is counted as failed instead of new."""
-        pending = self.catalogue.photos_without_embedding(self.encoder.model_id)
-        meter = ProgressMeter("Indexing", len(pending), progress)
+    def encode_pending(self, summary: ScanSummary, on_vectors: VectorsCallback, progress: ProgressCallback | None,
+                       control: TaskControl, counted_new: Set[int] = frozenset()) -> None:
+        """Encode every readable photo that an active encoder has no vector of. A photo in ``counted_new``
+        that turns out unreadable is counted as failed instead of new."""
+        meter = ProgressMeter("Indexing", 0, progress)
+        attempted: set[tuple[int, int]] = set()   # (encoder index, photo id): never retried in one call
+        plan = self.plan(attempted)
+        meter.total = plan.size
         meter.start()
+        while plan.size:
+            for number, ids in plan.reheads.items():
+                encoder = self.encoders[number]
+                rehead(self.catalogue, encoder, ids, on_vectors, meter, control)
+            self._decode_and_encode(plan.decodes, summary, on_vectors, meter, control, counted_new)
+            plan = self.plan(attempted)   # photos that arrived meanwhile
+            meter.total += plan.size
+
+    def plan(self, attempted: set[tuple[int, int]]) -> Plan:
+        needs: dict[int, list[Encoder]] = {}
+        reheads: dict[int, list[int]] = {}
+        for number, encoder in enumerate(self.encoders):
+            lacking = {i for i in self.catalogue.lacking(encoder.model_id) if (number, i) not in attempted}
+            attempted.update((number, i) for i in lacking)
+            stored = lacking & self.catalogue.with_features(encoder.features_id) if lacking else set()
+            if stored:
+                reheads[number] = sorted(stored)
+            for photo_id in lacking - stored:
+                needs.setdefault(photo_id, []).append(encoder)
+        photos = self.catalogue.photos_by_ids(needs)
+        decodes = [(photos[i], tuple(needs[i])) for i in sorted(needs) if i in photos]
+        return Plan(reheads, decodes)
+
+    def _decode_and_encode(self, work: list[tuple[Photo, tuple[Encoder, ...]]], summary: ScanSummary,
+                           on_vectors: VectorsCallback, meter: ProgressMeter, control: TaskControl,
+                           counted_new: Set[int]) -> None:
         queue: deque[Future[Prepared]] = deque()
-        upcoming = iter(pending)
+        upcoming = iter(work)
         batch: list[Prepared] = []
 
         def refill() -> None:
             while len(queue) < WINDOW:
-                photo = next(upcoming, None)
-                if photo is None:
+                item = next(upcoming, None)
+                if item is None:
                     return
-                queue.append(self.executor.submit(prepare, self.encoder, photo))
+                queue.append(self.executor.submit(prepare, *item))
 
         try:
             refill()
@@ -79,34 +129,46 @@ class Indexer:
                 item = queue.popleft().result()
                 refill()
                 if item.error is not None:
-                    self._record_failure(item, summary)
-                    if item.photo.id in counted_new:
-                        summary.new -= 1
+                    self._record_failure(item, summary, counted_new)
                     meter.advance(1, item.photo.path)
                     continue
                 batch.append(item)
                 if len(batch) == BATCH_SIZE or not queue:
-                    self._encode(batch, on_batch)
+                    self._encode_batch(batch, on_vectors)
                     meter.advance(len(batch), batch[-1].photo.path)
                     batch = []
         finally:
             for future in queue:
                 future.cancel()
             if batch:  # cancelled mid-batch: keep what was decoded
-                self._encode(batch, on_batch)
+                self._encode_batch(batch, on_vectors)
 
-    def _encode(self, batch: list[Prepared], on_batch: Callable[[list[int], np.ndarray], None]) -> None:
-        vectors = self.encoder.embed_batch(torch.stack([item.tensor for item in batch]))
-        ids = [item.photo.id for item in batch]
-        with self.catalogue.session.begin() as session:
-            self.catalogue.store_embeddings(session, self.encoder.model_id, ids, vectors)
-            for item in batch:
-                session.execute(update(Photo).where(Photo.id == item.photo.id).values(
-                    status="ok", failure=None, width=item.info.width, height=item.info.height,
-                    taken_at=item.info.taken_at, camera=item.info.camera))
-        on_batch(ids, vectors)
+    def _encode_batch(self, batch: list[Prepared], on_vectors: VectorsCallback) -> None:
+        results = {item.photo.id: EncodedPhoto(item.photo.id, item.photo.content_hash, item.info.width,
+                                               item.info.height, item.info.taken_at, item.info.camera)
+                   for item in batch}
+        groups: dict[str, list[Encoder]] = {}
+        for item in batch:
+            for encoder in item.needs:
+                members = groups.setdefault(encoder.features_id, [])
+                if encoder not in members:
+                    members.append(encoder)
+        for features_id, encoders in groups.items():
+            users = [item for item in batch if features_id in item.tensors]
+            # float16, as stored: a vector computed now equals one computed later from the stored features
+            features = encoders[0].features(torch.stack([item.tensors[features_id] for item in users])).half().cpu()
+            for item, row in zip(users, features):
+                results[item.photo.id].features[features_id] = row.numpy()
+            for encoder in encoders:
+                rows = [n for n, item in enumerate(users) if encoder in item.needs]
+                vectors = encoder.embed_features(features[rows].float())
+                for n, vector in zip(rows, vectors):
+                    results[users[n].photo.id].embeddings[encoder.model_id] = vector
+        for model_id, (ids, vectors) in self.catalogue.mark_encoded(list(results.values())).items():
+            on_vectors(model_id, ids, vectors)
 
-    def _record_failure(self, item: Prepared, summary: ScanSummary) -> None:
+    def _record_failure(self, item: Prepared, summary: ScanSummary, counted_new: Set[int]) -> None:
         summary.failed.append((item.photo.path, item.error))
-        with self.catalogue.session.begin() as session:
-            session.execute(update(Photo).where(Photo.id == item.photo.id).values(status="failed", failure=item.error))
+        if item.photo.id in counted_new:
+            summary.new -= 1
+        self.catalogue.mark_failed(item.photo.id, item.photo.content_hash, item.error)

@@ -7,17 +7,36 @@ step runs, the database is copied (SQLite online backup) beside itself.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from album.errors import LibraryError
 from album.library.schema import SCHEMA_VERSION, Base, Meta
 
+
+
+def _v1_to_v2(connection: Connection) -> None:
+    """Several encoders per library: the active set (with roles) replaces the one active model,
+    and pooled backbone features are kept so that a new head re-encodes without the CNN."""
+    connection.execute(text(
+        "CREATE TABLE backbone_features ("
+        " photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,"
+        " features_id VARCHAR(160) NOT NULL,"
+        " vector BLOB NOT NULL,"
+        " PRIMARY KEY (photo_id, features_id))"))
+    active = connection.execute(text("SELECT value FROM meta WHERE key = 'active_model'")).scalar()
+    connection.execute(text("DELETE FROM meta WHERE key = 'active_model'"))
+    models = [{"id": active, "role": "similarity"}] if active else []
+    connection.execute(text("INSERT INTO meta (key, value) VALUES ('active_models', :value)"),
+                       {"value": json.dumps(models)})
+
+
 #: version -> step that upgrades a catalogue from that version to the next
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
 
 
 def stored_version(connection: Connection) -> int | None:

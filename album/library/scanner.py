@@ -17,16 +17,13 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import datetime
-
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from album.errors import UnreadableImage
-from album.library.catalogue import Catalogue, bump_generation, drop_embeddings
+from album.library.catalogue import Catalogue, ScanBatch
+from album.library.records import PhotoStatus
+from album.library.schema import Folder, Photo
 from album.media.hashing import content_hash
 from album.media.imageio import is_photo_path
-from album.library.schema import Embedding, Folder, Photo
 from album.tasks import ProgressCallback, ProgressMeter, TaskControl
 
 log = logging.getLogger(__name__)
@@ -105,8 +102,7 @@ class Scanner:
             if not os.path.isdir(folder.path):
                 summary.missing_folders.append(folder.path)
                 continue
-            with self.catalogue.session() as session:
-                known = {p.path: p for p in session.scalars(select(Photo).where(Photo.folder_id == folder.id))}
+            known = self.catalogue.photos_in_folder(folder.id)
             for stat in walk_photos(folder.path, self.exclude):
                 control.checkpoint()
                 photo = known.pop(stat.path, None)
@@ -122,9 +118,9 @@ class Scanner:
             control.checkpoint()
             chunk = candidates[start:start + CHUNK]
             hashes = list(self.executor.map(_safe_hash, [stat.path for _, stat, _ in chunk]))
-            with self.catalogue.session.begin() as session:
+            with self.catalogue.scan_batch() as batch:
                 for (folder, stat, photo), digest in zip(chunk, hashes):
-                    self._resolve(session, folder, stat, photo, digest, missing, summary, changes)
+                    self._resolve(batch, folder, stat, photo, digest, missing, summary, changes)
             meter.advance(len(chunk), chunk[-1][1].path)
 
         gone = list(missing)
@@ -134,59 +130,42 @@ class Scanner:
             summary.removed += len(gone)
         return changes
 
-    def _resolve(self, session: Session, folder: Folder, stat: FileStat, photo: Photo | None,
+    @staticmethod
+    def _resolve(batch: ScanBatch, folder: Folder, stat: FileStat, photo: Photo | None,
                  digest: str | UnreadableImage, missing: dict[int, Photo], summary: ScanSummary,
                  changes: IndexChanges) -> None:
         if isinstance(digest, UnreadableImage):
             summary.failed.append((stat.path, str(digest)))
-            fields = dict(size=stat.size, mtime_ns=stat.mtime_ns, status="failed", failure=str(digest))
-            if photo is None:
-                session.add(Photo(folder_id=folder.id, path=stat.path, added_at=datetime.now(), **fields))
-            else:
-                session.execute(update(Photo).where(Photo.id == photo.id).values(**fields))
+            batch.record_unreadable(folder.id, stat.path, stat.size, stat.mtime_ns, str(digest),
+                                    photo.id if photo is not None else None)
             return
         if photo is not None:  # same path, new size or time
             if digest == photo.content_hash:
                 summary.unchanged += 1
-                session.execute(update(Photo).where(Photo.id == photo.id).values(size=stat.size, mtime_ns=stat.mtime_ns))
+                batch.touch(photo.id, stat.size, stat.mtime_ns)
             else:
                 summary.changed += 1
                 changes.removed.append(photo.id)
-                drop_embeddings(session, [photo.id])
-                session.execute(update(Photo).where(Photo.id == photo.id).values(
-                    size=stat.size, mtime_ns=stat.mtime_ns, content_hash=digest, status="pending", failure=None,
-                    width=None, height=None, taken_at=None, camera=None))
+                batch.mark_edited(photo.id, stat.size, stat.mtime_ns, digest)
             return
-        twins = session.scalars(select(Photo).where(Photo.content_hash == digest, Photo.status != "failed")).all()
+        twins = batch.twins(digest)
         moved_from = next((t for t in twins if t.id in missing or not os.path.exists(t.path)), None)
         if moved_from is not None:
             missing.pop(moved_from.id, None)
             summary.moved += 1
-            session.execute(update(Photo).where(Photo.id == moved_from.id).values(
-                path=stat.path, folder_id=folder.id, size=stat.size, mtime_ns=stat.mtime_ns))
+            batch.move_photo(moved_from.id, stat.path, folder.id, stat.size, stat.mtime_ns)
             return
-        source = next((t for t in twins if t.status == "ok"), None)
-        new = Photo(folder_id=folder.id, path=stat.path, size=stat.size, mtime_ns=stat.mtime_ns, content_hash=digest,
-                    status="pending", added_at=datetime.now())
+        source = next((t for t in twins if t.status == PhotoStatus.OK), None)
         if source is not None:
-            new.status, new.width, new.height = "ok", source.width, source.height
-            new.taken_at, new.camera = source.taken_at, source.camera
-        session.add(new)
-        session.flush()
-        if source is not None and self._copy_embeddings(session, source.id, new.id):
-            summary.duplicates += 1
-            changes.added.append(new.id)
+            photo_id, copied = batch.add_copy(folder.id, stat.path, stat.size, stat.mtime_ns, source)
+            if copied:
+                summary.duplicates += 1
+                changes.added.append(photo_id)
+                return
         else:
-            new.status = "pending"
-            summary.new += 1
-            changes.new.add(new.id)
-
-    def _copy_embeddings(self, session: Session, source_id: int, target_id: int) -> bool:
-        rows = session.execute(select(Embedding.model_id, Embedding.vector).where(Embedding.photo_id == source_id)).all()
-        for model_id, vector in rows:
-            session.add(Embedding(photo_id=target_id, model_id=model_id, vector=vector))
-            bump_generation(session, model_id)
-        return bool(rows)
+            photo_id = batch.add_photo(folder.id, stat.path, stat.size, stat.mtime_ns, digest)
+        summary.new += 1
+        changes.new.add(photo_id)
 
 
 def _safe_hash(path: str) -> str | UnreadableImage:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from album.library.records import PhotoStatus
+
 #: Bump when the tables change, and add a step to ``migrations.MIGRATIONS``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Base(DeclarativeBase):
@@ -47,8 +49,8 @@ class Photo(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     taken_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     camera: Mapped[str | None] = mapped_column(Text)
-    #: "ok" once decoded and embedded, "pending" while waiting to be encoded, "failed" with a reason
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[PhotoStatus] = mapped_column(
+        Enum(PhotoStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]), index=True)
     failure: Mapped[str | None] = mapped_column(Text)
     added_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -70,4 +72,16 @@ class Embedding(Base):
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
     model_id: Mapped[str] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
     #: float32, little-endian, L2-normalised
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class BackboneFeatures(Base):
+    """Pooled backbone output of a photo (float16), kept so that a new head over the same backbone
+    (a personal model) re-encodes the library without decoding a photo or running the CNN."""
+
+    __tablename__ = "backbone_features"
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    #: ``Encoder.features_id``: the backbone weights and the preprocessing that fed them
+    features_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    #: float16, little-endian, not normalised
     vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,4 +1,4 @@
-"""Similar-photo queries over the vector index.
+"""Similar-photo queries over one encoder's vector index.
 
 Queries come from a library photo (its stored embedding) or from any image
 file (encoded on the fly, never added to the library: the drag-and-drop
@@ -8,24 +8,21 @@ threshold so they are never an unbounded list of everything.
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from album.errors import UserFacingError
 from album.library.catalogue import Catalogue
+from album.library.records import PhotoStatus
 from album.media.imageio import load_image
-from album.library.scanner import IndexChanges
 from album.search.index import VectorIndex
-from album.vision.encoder import Encoder
+from album.search.indexes import IndexSet
 
-log = logging.getLogger(__name__)
-
-#: during long scans the index is saved this often (rebuilding 100,000 vectors takes minutes)
-SAVE_INTERVAL_S = 120
+if TYPE_CHECKING:
+    from album.vision.encoder import Encoder
 
 
 @dataclass(frozen=True)
@@ -36,69 +33,29 @@ class Match:
 
 
 class SimilarPhotos:
-    def __init__(self, catalogue: Catalogue, encoder: Encoder, index_dir: Path, persist: bool = True):
-        """``persist=False`` (a reader beside another process that writes) keeps the index in memory."""
-        self.persist = persist
+    def __init__(self, catalogue: Catalogue, encoder: "Encoder", indexes: IndexSet):
         self.catalogue = catalogue
         self.encoder = encoder
-        self.index = VectorIndex(index_dir, encoder.model_id, encoder.dim)
-        self._dirty = False
-        self._last_save = time.monotonic()
+        self.indexes = indexes
 
     @property
     def default_min_score(self) -> float:
         return self.encoder.min_score
 
+    @property
+    def index(self) -> VectorIndex:
+        return self.ensure_index()
+
     def ensure_index(self) -> VectorIndex:
-        """The index, loaded or rebuilt if it does not reflect the catalogue (another process may write)."""
-        generation = self.catalogue.generation(self.encoder.model_id)
-        if self.index.generation != generation and not self.index.load(generation):
-            ids, vectors = self.catalogue.embeddings(self.encoder.model_id)
-            log.info("rebuilding the similarity index from %d stored embeddings", len(ids))
-            self.index.rebuild(ids, vectors, generation, save=self.persist)
-        return self.index
+        return self.indexes.get(self.encoder.model_id, self.encoder.dim)
 
-    # -- keeping the index in step with the catalogue ----------------------------
-    def apply(self, changes: IndexChanges) -> None:
-        index = self.ensure_index()
-        index.remove(changes.removed)
-        if changes.added:
-            vectors = [self.catalogue.embedding(i, self.encoder.model_id) for i in changes.added]
-            index.add(np.asarray(changes.added), np.stack(vectors))
-        self._synced()
-
-    def add(self, ids: list[int], vectors: np.ndarray) -> None:
-        # The writer stored these embeddings a moment ago, which bumped the catalogue's generation:
-        # add them to the loaded index instead of rebuilding it from every stored embedding per batch.
-        index = self.index if self.index.generation >= 0 else self.ensure_index()
-        index.add(np.asarray(ids), vectors)
-        self._synced()
-        if time.monotonic() - self._last_save > SAVE_INTERVAL_S:
-            self.save()  # a crash during a long scan then costs at most a few minutes of rebuild
-
-    def forget(self, ids: list[int]) -> None:
-        self.ensure_index().remove(ids)
-        self._synced()
-        self.save()
-
-    def _synced(self) -> None:
-        self.index.generation = self.catalogue.generation(self.encoder.model_id)
-        self._dirty = True
-
-    def save(self) -> None:
-        if self._dirty and self.persist:
-            self.index.save(self.index.generation)
-            self._dirty = False
-            self._last_save = time.monotonic()
-
-    # -- queries -----------------------------------------------------------------
     def similar_to_photo(self, photo_id: int, k: int, min_score: float | None) -> list[Match]:
         vector = self.catalogue.embedding(photo_id, self.encoder.model_id)
         if vector is None:
             photo = self.catalogue.photo(photo_id)
             if photo is None:
                 raise UserFacingError(f"there is no photo {photo_id} in the library")
-            if photo.status == "failed":
+            if photo.status == PhotoStatus.FAILED:
                 raise UserFacingError(f"{photo.path} could not be read: {photo.failure}")
             raise UserFacingError(f"{photo.path} is not indexed yet; run a scan first")
         return self._query(vector, k, min_score, exclude=photo_id)

@@ -50,11 +50,20 @@ class Encoder:
         #: the similarity below which results are not shown by default (calibrated per model)
         self.min_score = backbone.min_score if min_score is None else min_score
 
+    def _preprocessing_suffix(self) -> str:
+        if self.preprocessing == self.backbone_spec.preprocessing:
+            return ""
+        signature = json.dumps(self.preprocessing.as_dict(), sort_keys=True).encode()
+        return f"~{hashlib.sha256(signature).hexdigest()[:6]}"
+
+    @property
+    def features_id(self) -> str:
+        """Names what ``features`` computes (backbone weights and preprocessing): encoders with equal
+        ids share pooled features, so a new head over them needs no decoding and no CNN."""
+        return self.backbone_id + self._preprocessing_suffix()
+
     def _make_model_id(self) -> str:
-        model_id = f"{self.backbone_spec.name}@{self.backbone_spec.weights_id()}"
-        if self.preprocessing != self.backbone_spec.preprocessing:
-            signature = json.dumps(self.preprocessing.as_dict(), sort_keys=True).encode()
-            model_id += f"~{hashlib.sha256(signature).hexdigest()[:6]}"
+        model_id = f"{self.backbone_spec.name}@{self.backbone_spec.weights_id()}" + self._preprocessing_suffix()
         if self.head is not None:
             model_id += f"+{self._head_checksum or 'head'}"
         return model_id

@@ -23,13 +23,13 @@ def scanned(album, photo_dir):
 
 def _count_encodes(monkeypatch) -> list[int]:
     encoded: list[int] = []
-    original = Indexer._encode
+    original = Indexer._encode_batch
 
-    def counting(self, batch, on_batch):
+    def counting(self, batch, on_vectors):
         encoded.extend(item.photo.id for item in batch)
-        return original(self, batch, on_batch)
+        return original(self, batch, on_vectors)
 
-    monkeypatch.setattr(Indexer, "_encode", counting)
+    monkeypatch.setattr(Indexer, "_encode_batch", counting)
     return encoded
 
 
@@ -173,9 +173,9 @@ def test_cancelled_scan_resumes_where_it_stopped(album, photo_dir):
 
 def test_long_scans_save_the_index_as_they_go(album, photo_dir, monkeypatch):
     from album.indexing import indexer
-    from album.search import similar
+    from album.search import indexes
 
-    monkeypatch.setattr(similar, "SAVE_INTERVAL_S", 0)
+    monkeypatch.setattr(indexes, "SAVE_INTERVAL_S", 0)
     monkeypatch.setattr(indexer, "BATCH_SIZE", 2)
     saved_while_scanning = []
 
@@ -190,8 +190,10 @@ def test_long_scans_save_the_index_as_they_go(album, photo_dir, monkeypatch):
 
 
 def test_switching_models_reencodes_without_mixing_vectors(album, photo_dir, library_paths, encoder, monkeypatch):
-    """A library indexed by one model, opened with another: every photo is re-encoded by the
-    new model into its own index; going back to the first model needs no encoding at all."""
+    """A library indexed by one model, opened with another head over the same backbone: every photo
+    is re-encoded by the new model into its own index, from the kept backbone features (no photo is
+    decoded again); going back to the first model needs no encoding at all."""
+    from album.indexing import indexer
     import torch
 
     from album.engine import Album
@@ -211,8 +213,12 @@ def test_switching_models_reencodes_without_mixing_vectors(album, photo_dir, lib
     with Album.open(library_paths, model=other, executor=SynchronousExecutor()) as switched:
         assert switched.status().pending == 8
         encoded = _count_encodes(monkeypatch)
+        reheaded = []
+        original_rehead = indexer.rehead
+        monkeypatch.setattr(indexer, "rehead", lambda catalogue, enc, ids, *rest: (
+            reheaded.extend(ids), original_rehead(catalogue, enc, ids, *rest)))
         switched.scan()
-        assert len(encoded) == 8 and switched.status().indexed == 8
+        assert encoded == [] and len(reheaded) == 8 and switched.status().indexed == 8
         assert switched.search.index.path != first_index and first_index.is_file()
         query = switched.photos()[0].id
         assert len(switched.similar_to_photo(query, k=7, min_score=-1)) == 7
@@ -220,4 +226,4 @@ def test_switching_models_reencodes_without_mixing_vectors(album, photo_dir, lib
     with Album.open(library_paths, model=encoder, executor=SynchronousExecutor()) as back:
         assert back.status().pending == 0
         back.scan()
-        assert len(encoded) == 8  # nothing more was encoded
+        assert encoded == [] and len(reheaded) == 8  # nothing more was encoded

@@ -110,25 +110,6 @@ def test_an_index_from_another_model_is_never_used(library, encoder):
         reopened.close()
 
 
-def test_index_grows_and_forgets(tmp_path):
-    from album.search.index import VectorIndex
-
-    rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(3000, 16)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    index = VectorIndex(tmp_path, "m", 16)
-    index.add(np.arange(3000), vectors)  # beyond the initial capacity of 1,024
-    assert index.live == 3000 and index.query(vectors[7], 1)[0][0] == 7
-    index.remove([7])
-    assert index.live == 2999 and 7 not in [i for i, _ in index.query(vectors[7], 5)]
-    index.add(np.array([7]), vectors[7:8])  # re-adding un-deletes
-    assert index.query(vectors[7], 1)[0][0] == 7
-    index.save(5)
-    loaded = VectorIndex(tmp_path, "m", 16)
-    assert loaded.load(5) and loaded.live == 3000
-    assert not VectorIndex(tmp_path, "m", 16).load(6)
-
-
 def test_a_second_process_may_search_but_not_write(library, encoder, tmp_path):
     from album.errors import LibraryError
 

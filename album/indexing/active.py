@@ -1,0 +1,85 @@
+"""The library's active encoders, each with a role.
+
+A library holds a set of encoders, each keyed by its model id with its own
+embeddings and vector index: the image-similarity model (role
+``similarity``: the default model, another backbone, soon a personal
+model), and soon a text-space encoder and others.  The set is stored in the
+catalogue with, for each, how to load it again (its ``source``: a model
+choice for ``open_encoder``); an encoder attached in-process without a
+source is active only while that process runs.  Encoders load lazily, so a
+command that only reads the catalogue never imports torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from album.library.catalogue import Catalogue
+
+if TYPE_CHECKING:
+    from album.vision.encoder import Encoder
+
+SIMILARITY = "similarity"
+
+
+class ActiveEncoders:
+    def __init__(self, catalogue: Catalogue, similarity: "str | Encoder", writable: bool):
+        self.catalogue = catalogue
+        self.writable = writable
+        self._choices: dict[str, str | None] = {}
+        self._loaded: dict[str, Encoder] = {}
+        for entry in catalogue.active_models():
+            if entry.get("source") and entry["role"] != SIMILARITY:
+                self._choices[entry["role"]] = entry["source"]
+        if isinstance(similarity, str):
+            self._choices[SIMILARITY] = similarity
+        else:
+            self.attach(similarity, SIMILARITY)
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted(set(self._choices) | set(self._loaded), key=lambda role: (role != SIMILARITY, role))
+
+    def get(self, role: str = SIMILARITY) -> "Encoder":
+        """The encoder of ``role``, loaded on first use."""
+        if role not in self._loaded:
+            if role not in self._choices:
+                raise KeyError(role)
+            from album.vision.modelfile import open_encoder
+
+            self._loaded[role] = open_encoder(self._choices[role])
+            self._persist()
+        return self._loaded[role]
+
+    def all(self) -> list["Encoder"]:
+        """Every active encoder (loading those not loaded yet), the similarity model first."""
+        return [self.get(role) for role in self.roles]
+
+    def attach(self, encoder: "Encoder", role: str, source: str | None = None) -> None:
+        """Make ``encoder`` the library's encoder for ``role``; the photos it lacks are encoded by the
+        next scan or ``encode_pending``. ``source`` (a model choice) lets later sessions load it again."""
+        self._loaded[role] = encoder
+        self._choices[role] = source
+        self._persist()
+
+    def detach(self, role: str) -> None:
+        """Stop using the encoder of ``role`` (its stored embeddings stay, for when it comes back)."""
+        self._loaded.pop(role, None)
+        self._choices.pop(role, None)
+        self._persist()
+
+    def _persist(self) -> None:
+        if not self.writable:
+            return
+        entries = []
+        for role in self.roles:
+            encoder = self._loaded.get(role)
+            if encoder is not None:
+                self.catalogue.register_model(encoder.model_id, encoder.backbone_spec.name, encoder.dim,
+                                              encoder.model_id.split("@", 1)[-1])  # the weights checksums
+                entries.append({"id": encoder.model_id, "role": role, "source": self._choices.get(role)})
+            else:
+                stored = next((e for e in self.catalogue.active_models() if e["role"] == role), None)
+                if stored is not None:
+                    entries.append(stored)
+        self.catalogue.set_active_models(entries)

@@ -1,0 +1,145 @@
+"""The indexing pipeline: several encoders per library, one decode per photo, heads over kept features."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from album.engine import Album
+from album.indexing import indexer
+from album.tasks import SynchronousExecutor
+from album.vision.backbones import BackboneSpec, PooledBackbone, Preprocessing
+from album.vision.encoder import Encoder
+from tests.conftest import make_photo
+
+
+def tiny_encoder(seed: int = 0, head: nn.Module | None = None) -> Encoder:
+    """A small, fast test encoder with a backbone of its own (12-d features from 32 px crops)."""
+    torch.manual_seed(seed)
+    network = nn.Sequential(nn.Conv2d(3, 12, 3, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    spec = BackboneSpec(name="tiny", title="tiny test backbone", dim=12, preprocessing=Preprocessing(40, 32),
+                        bundled=True, build=lambda: PooledBackbone(network, network, network),
+                        weights_id=lambda: f"seed{seed}")
+    return Encoder(spec, head, head_checksum=f"head{seed}" if head is not None else None)
+
+
+@pytest.fixture
+def decodes(monkeypatch) -> Counter:
+    """Counts how often each file is decoded by the pipeline."""
+    counts: Counter = Counter()
+    original = indexer.load_image
+
+    def counting(path, *args, **kwargs):
+        counts[str(path)] += 1
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(indexer, "load_image", counting)
+    return counts
+
+
+def test_a_second_encoder_gets_its_vectors_from_the_same_single_decode(album, photo_dir, decodes):
+    second = tiny_encoder()
+    album.attach_encoder(second, "test")
+    album.add_folder(photo_dir)
+    summary = album.scan()
+    assert summary.new == 8
+    assert len(decodes) == 8 and set(decodes.values()) == {1}
+    status = album.status()
+    assert [(m.role, m.indexed) for m in status.models] == [("similarity", 8), ("test", 8)]
+    assert status.model == album.encoder.model_id and status.indexed == 8 and status.pending == 0
+    ids, vectors = album.catalogue.embeddings(second.model_id)
+    assert vectors.shape == (8, 12) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    # each model answers from its own index
+    index = album.indexes.get(second.model_id, second.dim)
+    assert index.live == 8 and index.path != album.search.index.path
+
+
+def test_a_model_attached_later_encodes_only_what_it_lacks_with_progress(album, photo_dir, decodes):
+    album.add_folder(photo_dir)
+    album.scan()
+    decodes.clear()
+    second = tiny_encoder(1)
+    album.attach_encoder(second, "test")
+    (photo_dir / "photo_0.jpg").unlink()
+    reports = []
+    summary = album.scan(progress=reports.append)
+    assert summary.removed == 1 and summary.new == 0
+    assert len(decodes) == 7 and set(decodes.values()) == {1}  # for the new model only
+    indexing = [r for r in reports if r.phase == "Indexing"]
+    assert (indexing[0].done, indexing[-1].done, indexing[-1].total) == (0, 7, 7)
+    assert album.catalogue.count_embeddings(second.model_id) == 7
+    assert album.catalogue.count_embeddings(album.encoder.model_id) == 7
+
+
+def test_a_new_head_over_a_kept_backbone_decodes_nothing(album, photo_dir, encoder, decodes):
+    from album.vision.head import ResidualHead
+
+    album.add_folder(photo_dir)
+    album.scan()
+    decodes.clear()
+    head = ResidualHead(encoder.dim, hidden=8)
+    torch.nn.init.normal_(head.up.weight, std=0.05)
+    personal = Encoder(encoder.backbone_spec, head, head_checksum="cafe0001")
+    album.attach_encoder(personal, "personal")
+    album.encode_pending()
+    assert not decodes
+    ids, vectors = album.catalogue.embeddings(personal.model_id)
+    assert len(ids) == 8
+    # the same vectors as encoding each photo afresh (up to the float16 features kept)
+    photo = album.photo(int(ids[0]))
+    from album.media.imageio import load_image
+
+    image, _ = load_image(photo.path, min_side=encoder.decode_size)
+    fresh = personal.embed_images([image])[0]
+    assert float(fresh @ vectors[0]) > 0.999
+
+
+def test_photos_edited_or_deleted_while_encoding_are_not_marked_with_stale_vectors(album, photo_dir, monkeypatch):
+    album.add_folder(photo_dir)
+    album.sync()
+    victims = sorted(p.id for p in album.photos())[:2]
+    original = indexer.Indexer._encode_batch
+
+    def meanwhile(self, batch, on_vectors):
+        make_photo(99).save(photo_dir / "photo_1.jpg", quality=92)  # edited since it was decoded
+        (photo_dir / "photo_0.jpg").unlink()
+        album.sync()
+        return original(self, batch, on_vectors)
+
+    monkeypatch.setattr(indexer.Indexer, "_encode_batch", meanwhile)
+    monkeypatch.setattr(indexer, "BATCH_SIZE", 100)
+    album.encode_pending()
+    monkeypatch.setattr(indexer.Indexer, "_encode_batch", original)
+    assert album.photo(victims[0]) is None
+    album.encode_pending()  # the edited photo is encoded again, from its new content
+    edited = album.photo_at(photo_dir / "photo_1.jpg")
+    assert edited.status == "ok" and album.status().pending == 0
+    assert album.catalogue.count_embeddings(album.encoder.model_id) == 7
+
+
+def test_photos_found_during_a_long_encode_are_encoded_before_it_ends(album, photo_dir, monkeypatch):
+    album.add_folder(photo_dir)
+    copied = []
+
+    def progress(report):
+        if report.phase == "Indexing" and 0 < report.done < report.total and not copied:
+            make_photo(50).save(photo_dir / "late.jpg", quality=90)
+            copied.append(album.sync())
+
+    monkeypatch.setattr(indexer, "BATCH_SIZE", 2)
+    summary = album.scan(progress=progress)
+    assert copied and copied[0].new == 1
+    assert summary.new == 8 and album.status().pending == 0 and album.status().photos == 9
+
+
+def test_the_active_set_is_kept_in_the_catalogue(library_paths, encoder, photo_dir):
+    with Album.open(library_paths, model=encoder, executor=SynchronousExecutor()) as album:
+        album.attach_encoder(tiny_encoder(), "test")
+        assert [e["role"] for e in album.catalogue.active_models()] == ["similarity", "test"]
+    with Album.open(library_paths, model=encoder, executor=SynchronousExecutor()) as album:
+        # an encoder attached in-process without a source cannot be loaded again: it is dropped
+        assert [e["role"] for e in album.catalogue.active_models()] == ["similarity"]

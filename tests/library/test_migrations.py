@@ -1,0 +1,59 @@
+"""Catalogue migrations, tested on a catalogue made by the previous version of album."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from album.engine import Album
+from album.library.catalogue import Catalogue
+from album.library.records import PhotoStatus
+from album.library.schema import SCHEMA_VERSION
+from album.paths import LibraryPaths
+from album.tasks import SynchronousExecutor
+
+V1 = Path(__file__).parent / "data" / "catalogue-v1.sqlite3"
+V1_MODEL = "efficientnet_lite0@57934424"
+
+
+@pytest.fixture
+def v1_library(tmp_path) -> LibraryPaths:
+    paths = LibraryPaths.at(tmp_path / "library").ensure()
+    shutil.copy(V1, paths.catalogue)
+    return paths
+
+
+def test_version_1_becomes_version_2_after_a_backup(v1_library):
+    catalogue = Catalogue(v1_library.catalogue)
+    try:
+        with catalogue.engine.connect() as connection:
+            version = connection.execute(text("SELECT value FROM meta WHERE key='schema_version'")).scalar()
+            tables = {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
+        assert version == str(SCHEMA_VERSION) == "2"
+        assert "backbone_features" in tables
+        assert catalogue.active_models() == [{"id": V1_MODEL, "role": "similarity"}]
+        assert catalogue.count_photos() == {PhotoStatus.OK: 6, PhotoStatus.FAILED: 1}
+        assert catalogue.count_embeddings(V1_MODEL) == 6
+        failed = catalogue.photo_rows((PhotoStatus.FAILED,))
+        assert failed[0].status is PhotoStatus.FAILED and failed[0].path.endswith("broken.jpg")
+    finally:
+        catalogue.close()
+    backup = v1_library.catalogue.with_name(v1_library.catalogue.name + ".v1.bak")
+    with sqlite3.connect(backup) as connection:
+        assert connection.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
+        assert connection.execute("SELECT count(*) FROM embeddings").fetchone() == (6,)
+
+
+def test_a_migrated_library_keeps_its_vectors_and_reports_its_models(v1_library, encoder):
+    with Album.open(v1_library, model="pretrained", executor=SynchronousExecutor()) as album:
+        status = album.status()
+        assert (status.photos, status.indexed, status.failed, status.model) == (6, 6, 1, V1_MODEL)
+        assert [(m.id, m.role, m.indexed) for m in status.models] == [(V1_MODEL, "similarity", 6)]
+        assert album.encoder.model_id == V1_MODEL  # the same bundled backbone: nothing to re-encode
+        photo = album.photos()[0]
+        assert len(album.similar_to_photo(photo.id, k=10, min_score=-1)) == 5
+        assert album.catalogue.active_models() == [{"id": V1_MODEL, "role": "similarity", "source": "pretrained"}]

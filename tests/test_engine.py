@@ -1,0 +1,57 @@
+"""The engine facade: several encoders per library, status, and the catalogue-only sync."""
+
+from __future__ import annotations
+
+import sys
+
+from album.engine import Album
+from album.paths import LibraryPaths
+from tests.conftest import make_photo
+
+
+def test_status_reads_the_catalogue_without_loading_a_model(tmp_path, photo_dir):
+    code = (
+        "import sys\n"
+        "from album.engine import Album\n"
+        "from album.paths import LibraryPaths\n"
+        f"album = Album.open(LibraryPaths.at({str(tmp_path / 'lib')!r}))\n"
+        f"album.add_folder({str(photo_dir)!r})\n"
+        "status = album.status()\n"
+        "assert status.photos == 0 and status.models == [] and status.model is None\n"
+        "assert 'torch' not in sys.modules, 'status imported torch'\n"
+        "album.close()\n")
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_sync_records_new_photos_as_pending_in_moments_and_scan_encodes_them(album, photo_dir):
+    album.add_folder(photo_dir)
+    summary = album.sync()
+    status = album.status()
+    assert summary.new == 8 and (status.photos, status.pending, status.indexed) == (8, 8, 0)
+    assert {p.status for p in album.photos()} == {"pending"}
+    (photo_dir / "photo_2.jpg").unlink()
+    make_photo(77).save(photo_dir / "new.jpg")
+    summary = album.sync()
+    assert (summary.new, summary.removed) == (1, 1)
+    album.scan()
+    assert album.status().pending == 0 and album.status().indexed == 8
+
+
+def test_encode_pending_encodes_without_looking_at_the_disk(album, photo_dir):
+    album.add_folder(photo_dir)
+    album.sync()
+    make_photo(78).save(photo_dir / "unseen.jpg")
+    summary = album.encode_pending()
+    assert summary.new == 0 and album.status().photos == 8 and album.status().indexed == 8
+
+
+def test_the_similarity_model_can_be_chosen_per_session(library_paths, encoder, photo_dir):
+    with Album.open(library_paths, model=encoder) as album:
+        album.add_folder(photo_dir)
+        album.scan()
+        assert album.status().model == encoder.model_id
+    with Album.open(LibraryPaths.at(library_paths.root), model=encoder) as again:
+        assert again.status().models[0].role == "similarity" and again.status().indexed == 8
