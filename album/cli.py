@@ -91,7 +91,7 @@ def cmd_remove(args) -> int:
 
 
 def cmd_scan(args) -> int:
-    from album.cli_progress import TerminalProgress
+    from album.terminal_progress import TerminalProgress
     from album.tasks import TaskControl
 
     control = TaskControl()
@@ -114,13 +114,14 @@ def cmd_scan(args) -> int:
 def cmd_similar(args) -> int:
     with open_album(args) as album:
         matches = _similar(album, args.query, args.k, args.min_score)
+        scale = album.score_scale
     if args.json:
         print(json.dumps([{"path": m.path, "photo_id": m.photo_id, "score": m.score} for m in matches], indent=2))
     elif not matches:
         print("No similar photos above the threshold.")
     else:
-        for match in matches:
-            print(f"{match.score:.3f}  {match.path}")
+        for match in matches:  # the cosine, the path, and how it reads: "(97 %, near-duplicate)"
+            print(f"{match.score:.3f}  {match.path}  ({scale.percent(match.score)} %, {scale.band(match.score)})")
     return 0
 
 

@@ -28,6 +28,7 @@ from album.search.similar import Match, SimilarPhotos
 from album.tasks import Cancelled, ProgressCallback, TaskControl
 
 if TYPE_CHECKING:
+    from album.vision.calibration import ScoreScale
     from album.vision.encoder import Encoder
 
 __all__ = ["Album", "FolderInfo", "LibraryStatus", "Match", "ModelStatus", "PhotoRecord", "ScanSummary"]
@@ -230,6 +231,11 @@ class Album:
     @property
     def default_min_score(self) -> float:
         return self.search.default_min_score
+
+    @property
+    def score_scale(self) -> "ScoreScale":
+        """How the similarity model's cosine scores read to a person (percent and band)."""
+        return self.encoder.score_scale
 
     def similar_to_photo(self, photo_id: int, k: int = DEFAULT_K, min_score: float | None = None) -> list[Match]:
         return self.search.similar_to_photo(photo_id, k, min_score)

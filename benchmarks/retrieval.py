@@ -17,6 +17,7 @@ import json
 import time
 from pathlib import Path
 
+from album.terminal_progress import TerminalProgress
 from album.paths import LibraryPaths
 from album.vision.evaluate import evaluate, near_duplicate_top1
 from album.vision.metrics import METRIC_KEYS
@@ -46,7 +47,8 @@ def main() -> int:
     for title, folder, classes in SETS:
         for model in args.models.split(","):
             started = time.perf_counter()
-            result = evaluate(args.data / folder, model, classes, args.cache)
+            with TerminalProgress() as progress:
+                result = evaluate(args.data / folder, model, classes, args.cache, progress)
             seconds = time.perf_counter() - started
             results.append({"set": title, "model_choice": model, **result, "seconds": round(seconds, 1)})
             rows.append(f"| {title} | {model} | " + " | ".join(f"{result[k]:.3f}" for k in METRIC_KEYS)
@@ -55,7 +57,8 @@ def main() -> int:
     near_rows = []
     for title, folder, classes in SETS[:2]:
         for model in args.models.split(","):
-            top1 = near_duplicate_top1(args.data / folder, model, classes, args.cache)
+            with TerminalProgress() as progress:
+                top1 = near_duplicate_top1(args.data / folder, model, classes, args.cache, progress)
             results.append({"set": title, "model_choice": model, "near_duplicate_top1": round(top1, 4)})
             near_rows.append(f"| {title} | {model} | {top1:.3f} |")
             print(near_rows[-1], flush=True)

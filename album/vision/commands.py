@@ -1,23 +1,24 @@
 """The ``album train`` and ``album eval`` command lines.
 
 ``register(subparsers)`` adds both to the main ``album`` parser; each sets
-``handler(args) -> exit code``.  ``album train`` records a canonical form of
-its own command line (every option spelled out) in the model card, so the
-card's command retrains the same model whatever defaults later become.
+``handler(args) -> exit code``.  This is the only module that sees argparse:
+``album train`` turns its command line into a ``TrainOptions`` (whose
+canonical command line goes into the model card) and hands the training code
+that object and a terminal progress display.  A user's mistake (a bad class
+range, an empty folder, a missing model) is a ``UserFacingError``: printed
+as a plain message, exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
-from album.errors import ModelUnavailable
+from album.terminal_progress import TerminalProgress
+from album.errors import UserFacingError
 from album.paths import LibraryPaths
-from album.vision.train_head import HeadConfig
-
-DEFAULT_VIEWS = "center,flip,aug0,aug1"
+from album.vision.options import DEFAULT_VIEWS, MODES, HeadConfig, TrainOptions
 
 
 def _cache(args) -> Path:
@@ -40,10 +41,10 @@ def register(subparsers) -> None:
     train.add_argument("--mix-train-classes", help="class numbers of --mix to train on (default: all)")
     train.add_argument("--mix-test-classes", help="class numbers of --mix measured after training")
     train.add_argument("--unlabeled", help="a folder of unlabelled photos: self-supervised triplets")
-    train.add_argument("--mode", choices=("head", "finetune"), default="head",
+    train.add_argument("--mode", choices=MODES, default="head",
                        help="head: frozen backbone, head on cached features; finetune: whole backbone (GPU)")
     train.add_argument("--backbone", default="efficientnet_lite0")
-    train.add_argument("--views", default=DEFAULT_VIEWS, help="cached views per image for head training")
+    train.add_argument("--views", default=",".join(DEFAULT_VIEWS), help="cached views per image for head training")
     train.add_argument("--val-fraction", type=float, default=0.2, help="fraction of training classes held out")
     train.add_argument("--epochs", type=int, default=defaults.epochs)
     train.add_argument("--batch-classes", type=int, default=defaults.classes_per_batch, help="P classes per batch")
@@ -79,29 +80,18 @@ def register(subparsers) -> None:
     evaluate.set_defaults(handler=eval_command)
 
 
-def head_config(args) -> HeadConfig:
-    return HeadConfig(epochs=args.epochs, classes_per_batch=args.batch_classes, samples_per_class=args.batch_samples,
-                      margin=args.margin, mining=args.mining, lr=args.lr, weight_decay=args.weight_decay,
-                      preserve=args.preserve, hidden=args.hidden, dropout=args.dropout, power=args.power,
-                      whiten=args.whiten, seed=args.seed)
-
-
-def canonical_command(args) -> str:
-    """``album train`` with every option that shapes the model spelled out."""
-    words = ["album", "train"] + ([args.data] if args.data else []) + ["--out", args.out]
-    for option in ("train_classes", "test_classes", "mix", "mix_train_classes", "mix_test_classes", "unlabeled",
-                   "crop"):
-        if getattr(args, option) is not None:
-            words += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
-    words += ["--mode", args.mode, "--backbone", args.backbone]
-    if args.mode == "head":
-        words += ["--views", args.views]
-    else:
-        words += ["--batch-size", str(args.batch_size)]
-    for option in ("val_fraction", "epochs", "batch_classes", "batch_samples", "margin", "mining", "lr",
-                   "weight_decay", "preserve", "hidden", "dropout", "power", "whiten", "seed"):
-        words += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
-    return shlex.join(words)
+def train_options(args) -> TrainOptions:
+    """The parsed ``album train`` command line as a ``TrainOptions`` (the only use of argparse's namespace)."""
+    config = HeadConfig(epochs=args.epochs, classes_per_batch=args.batch_classes,
+                        samples_per_class=args.batch_samples, margin=args.margin, mining=args.mining, lr=args.lr,
+                        weight_decay=args.weight_decay, preserve=args.preserve, hidden=args.hidden,
+                        dropout=args.dropout, power=args.power, whiten=args.whiten, seed=args.seed)
+    return TrainOptions(
+        out=Path(args.out), data=args.data, train_classes=args.train_classes, test_classes=args.test_classes,
+        mix=args.mix, mix_train_classes=args.mix_train_classes, mix_test_classes=args.mix_test_classes,
+        unlabeled=args.unlabeled, mode=args.mode, backbone=args.backbone,
+        views=tuple(v.strip() for v in args.views.split(",") if v.strip()), val_fraction=args.val_fraction,
+        config=config, crop=args.crop, batch_size=args.batch_size, cache=_cache(args))
 
 
 def train_command(args) -> int:
@@ -111,8 +101,9 @@ def train_command(args) -> int:
         print("album train: give either DATA (a labelled folder) or --unlabeled FOLDER", file=sys.stderr)
         return 2
     try:
-        training.run(args, head_config(args), _cache(args), canonical_command(args))
-    except (ValueError, FileNotFoundError, ModelUnavailable) as exc:
+        with TerminalProgress() as progress:
+            training.run(train_options(args), progress)
+    except UserFacingError as exc:
         print(f"album train: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -123,8 +114,9 @@ def eval_command(args) -> int:
 
     try:
         model = args.eval_model or getattr(args, "model", None) or "default"
-        run_eval(args.data, model, args.test_classes, _cache(args), args.json)
-    except (ValueError, FileNotFoundError, ModelUnavailable) as exc:
+        with TerminalProgress() as progress:
+            run_eval(args.data, model, args.test_classes, _cache(args), args.json, progress)
+    except UserFacingError as exc:
         print(f"album eval: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -14,7 +14,9 @@ folder name (``050.Tree_Swallow`` is 50), or, when folder names carry no
 number, its 0-based position in sorted order.  Class ranges such as
 ``000-049`` or ``1-100,150`` select classes by number.  A validation split is
 carved from the training classes (whole classes, never images), so the test
-classes are never used for any choice.
+classes are never used for any choice.  A set that cannot be used as asked
+(a missing folder, no photos, a malformed range, a range that selects no
+class) is a ``DataError``: the user's mistake, told in plain words.
 """
 
 from __future__ import annotations
@@ -26,9 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
+from album.errors import UserFacingError
 from album.media.imageio import is_photo_path
 
 _LEADING_NUMBER = re.compile(r"^(\d+)")
+
+
+class DataError(UserFacingError):
+    """A training or evaluation set that cannot be used as asked (the user's mistake)."""
 
 
 @dataclass(frozen=True)
@@ -64,22 +71,23 @@ class LabelledImages:
         numbers = parse_class_range(spec)
         chosen = [label for label, number in enumerate(self.numbers) if number in numbers]
         if not chosen:
-            raise ValueError(f"no class of {self.root} is numbered in {spec!r}")
+            numbered = f" (its classes are numbered {min(self.numbers)}-{max(self.numbers)})" if self.numbers else ""
+            raise DataError(f"no class of {self.root} is numbered in {spec!r}{numbered}")
         return self.subset(chosen)
 
 
 def parse_class_range(spec: str) -> set[int]:
-    """``"000-049"`` -> {0..49}; ``"1-100,150"`` -> {1..100, 150}."""
+    """``"000-049"`` -> {0..49}; ``"1-100,150"`` -> {1..100, 150}; anything else is a ``DataError``."""
     numbers: set[int] = set()
     for part in spec.split(","):
         part = part.strip()
         match = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+))?", part)
         if not match:
-            raise ValueError(f"bad class range {part!r}: use e.g. 000-049 or 1-100,150")
+            raise DataError(f"bad class range {part!r}: use e.g. 000-049 or 1-100,150")
         low = int(match.group(1))
         high = int(match.group(2)) if match.group(2) else low
         if high < low:
-            raise ValueError(f"bad class range {part!r}: the end is before the start")
+            raise DataError(f"bad class range {part!r}: the end is before the start")
         numbers.update(range(low, high + 1))
     return numbers
 
@@ -88,7 +96,7 @@ def open_dataset(root: str | Path) -> LabelledImages:
     """Recognise the layout of ``root`` and list its labelled images."""
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise FileNotFoundError(f"{root} is not a folder")
+        raise DataError(f"{root} is not a folder")
     if (root / "images.txt").is_file() and (root / "image_class_labels.txt").is_file():
         return _open_cub(root)
     if (root / "cars_annos.mat").is_file():
@@ -107,7 +115,7 @@ def _open_folder(root: Path) -> LabelledImages:
         labels += [len(classes)] * len(files)
         classes.append(folder.name)
     if not classes:
-        raise ValueError(f"{root} has no class subfolders with photos in them")
+        raise DataError(f"{root} has no class subfolders with photos in them")
     numbered = [_LEADING_NUMBER.match(name) for name in classes]
     if all(numbered) and len({int(m.group(1)) for m in numbered}) == len(classes):
         numbers = tuple(int(m.group(1)) for m in numbered)
@@ -148,7 +156,7 @@ def _open_cars(root: Path) -> LabelledImages:
     try:
         from scipy.io import loadmat
     except ImportError:
-        raise ValueError("reading Stanford Cars annotations (cars_annos.mat) needs scipy: pip install scipy") from None
+        raise DataError("reading Stanford Cars annotations (cars_annos.mat) needs scipy: pip install scipy") from None
     mat = loadmat(str(root / "cars_annos.mat"))
     annotations = mat["annotations"][0]
     files = [root / str(a["relative_im_path"][0]) for a in annotations]

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from PIL import Image
 from torch import nn
-from torchvision.transforms import functional as TF
 
 from album.vision.backbones import BackboneSpec, Preprocessing
+from album.vision.calibration import ScoreScale
 
 
 def configure_threads(threads: int | None = None) -> None:
@@ -32,7 +32,8 @@ def configure_threads(threads: int | None = None) -> None:
 
 class Encoder:
     def __init__(self, backbone: BackboneSpec, head: nn.Module | None = None, head_checksum: str | None = None,
-                 preprocessing: Preprocessing | None = None, device: str = "cpu", min_score: float | None = None):
+                 preprocessing: Preprocessing | None = None, device: str = "cpu", min_score: float | None = None,
+                 score_scale: ScoreScale | None = None):
         configure_threads()
         self.backbone_spec = backbone
         self.preprocessing = preprocessing or backbone.preprocessing
@@ -49,6 +50,8 @@ class Encoder:
         self.model_id = self._make_model_id()
         #: the similarity below which results are not shown by default (calibrated per model)
         self.min_score = backbone.min_score if min_score is None else min_score
+        #: how scores read to a person (calibrated on validation photos; see ``calibration``)
+        self.score_scale = score_scale or ScoreScale.uncalibrated(self.min_score)
 
     def _preprocessing_suffix(self) -> str:
         if self.preprocessing == self.backbone_spec.preprocessing:
@@ -74,12 +77,10 @@ class Encoder:
         return self.preprocessing.resize
 
     def preprocess(self, image: Image.Image) -> torch.Tensor:
-        """RGB image to a normalised (3, crop, crop) tensor. Thread-safe."""
-        p = self.preprocessing
-        image = TF.resize(image, p.resize, interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
-        image = TF.center_crop(image, [p.crop, p.crop])
-        tensor = TF.to_tensor(image)
-        return TF.normalize(tensor, p.mean, p.std)
+        """RGB image to a normalised (3, crop, crop) tensor (``preprocess.center_tensor``). Thread-safe."""
+        from album.vision.preprocess import center_tensor
+
+        return center_tensor(image, self.preprocessing)
 
     @torch.inference_mode()
     def features(self, batch: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """Fine-tuning the whole backbone with triplet loss (meant for a GPU).
 
-Images are augmented on the fly (random resized crop, horizontal flip);
-BatchNorm layers keep their pretrained running statistics (they stay in eval
+Images are augmented on the fly (``preprocess.augmented_tensor``: random
+resized crop, horizontal flip) and validated as inference sees them
+(``preprocess.center_tensor``); BatchNorm layers keep their pretrained running statistics (they stay in eval
 mode: P x K batches are too small and too class-skewed to re-estimate them).
 The backbone learns at a tenth of the head's rate.  Batches come from
 ``MPerClassSampler`` with the same seed on every process.
@@ -9,40 +10,33 @@ The backbone learns at a tenth of the head's rate.  Batches come from
 Multi-process: run under ``torchrun --nproc-per-node N -m album train ...
 --mode finetune``; each process trains a DistributedDataParallel replica
 (gloo on CPU, nccl on GPU) on its share of every batch's classes, and
-process 0 validates, keeps the best epoch and writes the model file (backbone
-weights included, so such a file is large, unlike a head-only model).
+process 0 validates, keeps the best epoch (``record.BestEpoch``), reports
+each epoch's steps to the progress callback and writes the model file
+(backbone weights included, so such a file is large, unlike a head-only
+model).
 """
 
 from __future__ import annotations
 
-import copy
 import os
 import random
-import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from pytorch_metric_learning import samplers
 from torch import nn
-from torchvision.transforms import functional as TF
-from tqdm import tqdm
 
 from album.media.imageio import load_image
+from album.tasks import ProgressCallback, ProgressMeter
 from album.vision.backbones import Preprocessing, get_backbone
-from album.vision.features import random_view
 from album.vision.head import ResidualHead
 from album.vision.metrics import format_metrics, retrieval_metrics, rounded
 from album.vision.modelfile import save_model
-from album.vision.train_head import HeadConfig, make_loss, make_miner, seed_everything
-
-
-@dataclass
-class FinetuneOptions:
-    backbone: str = "efficientnet_lite0"
-    batch_size: int = 64
-    crop: int | None = None
+from album.vision.options import TrainOptions
+from album.vision.preprocess import augmented_tensor, center_tensor
+from album.vision.record import BestEpoch, CardBuilder, source_entry
+from album.vision.train_head import make_loss, make_miner, seed_everything
 
 
 class TunedNetwork(nn.Module):
@@ -64,20 +58,18 @@ class TunedNetwork(nn.Module):
         return self
 
 
-def _load(path, preprocessing: Preprocessing, augment: bool, rng: random.Random) -> torch.Tensor:
+def _load(path, preprocessing: Preprocessing, rng: random.Random | None = None) -> torch.Tensor:
+    """An image as inference sees it, or (with ``rng``) augmented for training."""
     image, _ = load_image(path, min_side=preprocessing.resize)
-    image = TF.resize(image, preprocessing.resize, interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
-    image = random_view(image, preprocessing.crop, rng) if augment else TF.center_crop(image, [preprocessing.crop] * 2)
-    return TF.normalize(TF.to_tensor(image), preprocessing.mean, preprocessing.std)
+    return center_tensor(image, preprocessing) if rng is None else augmented_tensor(image, preprocessing, rng)
 
 
 @torch.no_grad()
 def _embed(model: TunedNetwork, paths, preprocessing: Preprocessing, batch: int = 32) -> np.ndarray:
     model.eval()
-    rng = random.Random(0)
     chunks = []
     for start in range(0, len(paths), batch):
-        images = torch.stack([_load(p, preprocessing, False, rng) for p in paths[start:start + batch]])
+        images = torch.stack([_load(p, preprocessing) for p in paths[start:start + batch]])
         chunks.append(nn.functional.normalize(model(images.to(_device())), dim=1).cpu())
     return torch.cat(chunks).numpy()
 
@@ -88,20 +80,22 @@ def _device() -> torch.device:
     return torch.device("cpu")
 
 
-def launch(sources, out, config: HeadConfig, options: FinetuneOptions, command: str) -> dict:
+def launch(sources, options: TrainOptions, progress: ProgressCallback | None = None) -> dict:
     """Fine-tune on the training classes of ``sources``; joins a process group under torchrun."""
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     try:
-        return finetune(sources, out, config, options, command)
+        return finetune(sources, options, progress)
     finally:
         if distributed and dist.is_initialized():
             dist.destroy_process_group()
 
 
-def finetune(sources, out, config: HeadConfig, options: FinetuneOptions, command: str) -> dict:
-    started = time.perf_counter()
+def finetune(sources, options: TrainOptions, progress: ProgressCallback | None = None) -> dict:
+    """Train backbone and head; process 0 writes ``options.out`` and returns its card (the others: {})."""
+    record = CardBuilder(options, "finetune")
+    config = options.config
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     seed_everything(config.seed)
     spec = get_backbone(options.backbone)
@@ -131,16 +125,18 @@ def finetune(sources, out, config: HeadConfig, options: FinetuneOptions, command
     ], weight_decay=config.weight_decay)
     loss_fn, miner = make_loss(config.margin), make_miner(config.mining, config.margin)
     rng = random.Random(f"{config.seed}:{rank}")
-    best = (float("-inf"), 0, copy.deepcopy(model.state_dict()), {})
+    best = BestEpoch(model)
     for epoch in range(1, config.epochs + 1):
         network.train()
         order = list(iter(sampler))
         steps = range(0, len(order) - classes * k + 1, classes * k)
+        meter = ProgressMeter(f"epoch {epoch} (steps)", len(steps), progress if rank == 0 else None)
+        meter.start()
         total = 0.0
-        for start in tqdm(steps, desc=f"epoch {epoch}", unit="step", leave=False, disable=rank != 0):
+        for start in steps:
             batch = order[start:start + classes * k]
             mine = [i for group in range(rank, classes, world) for i in batch[group * k:(group + 1) * k]]
-            images = torch.stack([_load(paths[i], preprocessing, True, rng) for i in mine]).to(device)
+            images = torch.stack([_load(paths[i], preprocessing, rng) for i in mine]).to(device)
             target = torch.tensor([labels[i] for i in mine], device=device)
             out_embeddings = network(images)
             loss = loss_fn(out_embeddings, target, miner(out_embeddings, target))
@@ -148,28 +144,23 @@ def finetune(sources, out, config: HeadConfig, options: FinetuneOptions, command
             loss.backward()
             optimiser.step()
             total += loss.item()
+            meter.advance()
         if rank == 0:
             results = {f"{s.name}-val": retrieval_metrics(_embed(model, list(s.val.paths), preprocessing), s.val.labels)
                        for s in sources if s.val is not None}
             score = float(np.mean([m["MAP@R"] for m in results.values()])) if results else float(epoch)
             print(f"epoch {epoch:3d}  loss {total / max(1, len(steps)):.4f}  val MAP@R {score:.4f}  "
                   + " | ".join(f"{n}: {format_metrics(m)}" for n, m in results.items()), flush=True)
-            if score > best[0]:
-                best = (score, epoch, copy.deepcopy(model.state_dict()), results)
+            best.offer(epoch, score, model, results)
     card = {}
     if rank == 0:
-        model.load_state_dict(best[2])
-        card = {
-            "backbone": options.backbone, "dim": spec.dim, "preprocessing": preprocessing.as_dict(),
-            "training": {"command": command, "mode": "finetune", "processes": world,
-                         "data": [{"name": s.name, "root": str(s.train.root), "train_classes": s.train_spec}
-                                  for s in sources],
-                         "config": config.as_dict(), "seed": config.seed, "best_epoch": best[1],
-                         "seconds": round(time.perf_counter() - started, 1), "torch": torch.__version__},
-            "metrics": {"validation": {n: rounded(m) for n, m in best[3].items()}},
-        }
-        save_model(out, model.head, card, backbone=model.backbone.network)
-        print(f"saved {out} (best epoch {best[1]})")
+        best.restore(model)
+        card = record.card(backbone=options.backbone, dim=spec.dim, preprocessing=preprocessing,
+                           data=[source_entry(s) for s in sources],
+                           metrics={"validation": {n: rounded(m) for n, m in best.results.items()}},
+                           processes=world, best_epoch=best.epoch)
+        save_model(options.out, model.head, card, backbone=model.backbone.network)
+        print(f"saved {options.out} (best epoch {best.epoch})")
     if world > 1:
         dist.barrier()
     return card
@@ -179,7 +170,6 @@ def finetune(sources, out, config: HeadConfig, options: FinetuneOptions, command
 def _embed_raw(backbone: nn.Module, paths, preprocessing: Preprocessing, device, batch: int = 32) -> np.ndarray:
     """Pretrained pooled features of the training images (the head's centring reference)."""
     backbone.eval()
-    rng = random.Random(0)
-    chunks = [backbone(torch.stack([_load(p, preprocessing, False, rng) for p in paths[s:s + batch]]).to(device)).cpu()
+    chunks = [backbone(torch.stack([_load(p, preprocessing) for p in paths[s:s + batch]]).to(device)).cpu()
               for s in range(0, len(paths), batch)]
     return torch.cat(chunks).numpy()

@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
 from album.errors import UnreadableImage
 from album.media.imageio import load_image
+from album.tasks import ProgressCallback, ProgressMeter
 
 BINS = 8
 DIM = BINS ** 3
@@ -37,8 +37,9 @@ def hsv_histogram(image: Image.Image) -> np.ndarray:
     return (histogram / norm if norm > 0 else histogram).astype(np.float32)
 
 
-def histogram_features(paths, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Histograms (N, 512) and a mask of the images that decoded."""
+def histogram_features(paths, workers: int = 2,
+                       progress: ProgressCallback | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Histograms (N, 512) and a mask of the images that decoded; progress as the phase "histograms"."""
     def one(path):
         try:
             return hsv_histogram(load_image(path, min_side=DECODE_SIDE)[0]), True
@@ -46,7 +47,12 @@ def histogram_features(paths, workers: int = 2) -> tuple[np.ndarray, np.ndarray]
             return np.zeros(DIM, dtype=np.float32), False
 
     paths = list(paths)
+    meter = ProgressMeter("histograms", len(paths), progress)
+    meter.start()
+    results = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(tqdm(pool.map(one, paths), total=len(paths), desc="histograms", unit="img", leave=False))
+        for result in pool.map(one, paths):
+            results.append(result)
+            meter.advance()
     return np.stack([h for h, _ in results]) if results else np.zeros((0, DIM), np.float32), \
         np.array([good for _, good in results], dtype=bool)

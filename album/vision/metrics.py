@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from album.vision.datasets import DataError
+
 RECALL_KS = (1, 2, 4, 8)
 METRIC_KEYS = ("R@1", "R@2", "R@4", "R@8", "mAP", "MAP@R", "NDCG@10")
 
@@ -67,7 +69,7 @@ def retrieval_metrics(embeddings: np.ndarray, labels: np.ndarray, chunk: int = 5
             totals[key] += value
         queries += rows.size
     if queries == 0:
-        raise ValueError("no query has another image of its class to find")
+        raise DataError("no photo has another photo of its class to find: each class needs at least two photos")
     return {**{key: value / queries for key, value in totals.items()}, "n_queries": queries}
 
 

@@ -20,6 +20,7 @@ from torch import nn
 from album.errors import ModelUnavailable
 from album.paths import RESOURCES
 from album.vision.backbones import DEFAULT_BACKBONE, Preprocessing, get_backbone
+from album.vision.calibration import ScoreScale
 from album.vision.encoder import Encoder
 from album.vision.head import build_head
 
@@ -27,6 +28,17 @@ from album.vision.head import build_head
 BACKBONE_PREFIX = "backbone."
 #: The fine-tuned head shipped with album and used by default.
 DEFAULT_MODEL = RESOURCES / "models" / "default.safetensors"
+#: The score scale of the bundled backbone alone, calibrated like a card's (scripts/calibrate_scores.py).
+PRETRAINED_SCALE = RESOURCES / "models" / "pretrained.scale.json"
+
+
+def _shipped_scale(path: Path, model_id: str) -> ScoreScale | None:
+    """A shipped score scale, if it was calibrated for exactly this model."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return ScoreScale.from_dict(data) if data.get("model_id") == model_id else None
 
 
 def card_path(weights: Path) -> Path:
@@ -76,7 +88,8 @@ def load_model(weights: Path, device: str = "cpu") -> Encoder:
         preprocessing = Preprocessing.from_dict(card["preprocessing"]) if "preprocessing" in card else None
         backbone = get_backbone(card["backbone"])
         encoder = Encoder(backbone, head, head_checksum=file_checksum(weights), preprocessing=preprocessing,
-                          device=device, min_score=card.get("min_score"))
+                          device=device, min_score=card.get("min_score"),
+                          score_scale=ScoreScale.from_dict(card["score_scale"]) if "score_scale" in card else None)
         if tuned:  # a fine-tuned backbone: its features are its own (never shared in feature caches)
             encoder.backbone.network.load_state_dict(tuned)
             encoder.backbone_id += f"*{file_checksum(weights)}"
@@ -92,7 +105,11 @@ def open_encoder(choice: str = "default", device: str | None = None) -> Encoder:
     if choice == "default":
         return load_model(DEFAULT_MODEL, device) if DEFAULT_MODEL.is_file() else open_encoder("pretrained", device)
     if choice == "pretrained":
-        return Encoder(get_backbone(DEFAULT_BACKBONE), device=device)
+        encoder = Encoder(get_backbone(DEFAULT_BACKBONE), device=device)
+        scale = _shipped_scale(PRETRAINED_SCALE, encoder.model_id)
+        if scale is not None:
+            encoder.score_scale = scale
+        return encoder
     if choice.endswith(".safetensors") or Path(choice).is_file():
         return load_model(Path(choice), device)
     return Encoder(get_backbone(choice), device=device)

@@ -14,45 +14,25 @@ weight decay with a small learning rate, and a term that keeps the batch's
 pairwise similarities close to those of the pretrained space
 (``preserve`` * mean squared difference).  After every epoch the head is
 scored on the validation classes (MAP@R, averaged over validation sets) and
-the best epoch is kept.  Everything is seeded.
+the best epoch is kept (``record.BestEpoch``).  Each epoch's batches are
+reported to a ``ProgressCallback``.  Everything is seeded.
 """
 
 from __future__ import annotations
 
-import copy
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from pytorch_metric_learning import distances, losses, miners, samplers
 from torch import nn
-from tqdm import tqdm
 
+from album.tasks import ProgressCallback, ProgressMeter
 from album.vision.head import ResidualHead
 from album.vision.metrics import format_metrics, retrieval_metrics
-
-
-@dataclass
-class HeadConfig:
-    """Defaults: the settings of the shipped default head, chosen on validation classes."""
-
-    epochs: int = 10
-    classes_per_batch: int = 16
-    samples_per_class: int = 8
-    margin: float = 0.1
-    mining: str = "semihard"
-    lr: float = 1e-4
-    weight_decay: float = 1e-3
-    preserve: float = 3.0
-    hidden: int = 256
-    dropout: float = 0.1
-    power: float = 0.5
-    whiten: float = 0.5
-    seed: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+from album.vision.options import HeadConfig
+from album.vision.record import BestEpoch
 
 
 @dataclass
@@ -66,6 +46,8 @@ class TrainingSet:
 
 @dataclass
 class History:
+    """Every epoch's loss, score and validation metrics (epoch 0: the untrained head), and the best."""
+
     epochs: list[dict] = field(default_factory=list)
     best_epoch: int = 0
     best_score: float = float("-inf")
@@ -110,7 +92,8 @@ def evaluate_head(head: nn.Module, validation: dict[str, tuple[np.ndarray, np.nd
 
 
 def train_head(train: TrainingSet, validation: dict[str, tuple[np.ndarray, np.ndarray]], config: HeadConfig,
-               reference: np.ndarray, log=print) -> tuple[ResidualHead, History]:
+               reference: np.ndarray, log=print,
+               progress: ProgressCallback | None = None) -> tuple[ResidualHead, History]:
     """Train a residual head; ``reference`` (N, D) are the features it is centred on.
 
     With validation sets the best epoch by mean validation MAP@R is returned (epoch 0, the
@@ -119,13 +102,13 @@ def train_head(train: TrainingSet, validation: dict[str, tuple[np.ndarray, np.nd
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small matrices: one thread is as fast and never oversubscribes the CPU
     try:
-        return _train_head(train, validation, config, reference, log)
+        return _train_head(train, validation, config, reference, log, progress)
     finally:
         torch.set_num_threads(threads)
 
 
 def _train_head(train: TrainingSet, validation: dict[str, tuple[np.ndarray, np.ndarray]], config: HeadConfig,
-                reference: np.ndarray, log) -> tuple[ResidualHead, History]:
+                reference: np.ndarray, log, progress: ProgressCallback | None) -> tuple[ResidualHead, History]:
     seed_everything(config.seed)
     dim = train.features.shape[1]
     head = ResidualHead(dim, hidden=config.hidden, dropout=config.dropout, power=config.power, whiten=config.whiten)
@@ -140,26 +123,25 @@ def _train_head(train: TrainingSet, validation: dict[str, tuple[np.ndarray, np.n
     optimiser = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(1, config.epochs))
     history = History()
-    best_state = copy.deepcopy(head.state_dict())
+    best = BestEpoch(head)
 
     def score(epoch: int, loss: float) -> None:
-        nonlocal best_state
         results = evaluate_head(head, validation) if validation else {}
         value = float(np.mean([m["MAP@R"] for m in results.values()])) if results else float(epoch)
         history.epochs.append({"epoch": epoch, "loss": loss, "score": value, "val": results})
         line = " | ".join(f"{name}: {format_metrics(m)}" for name, m in results.items())
         log(f"epoch {epoch:3d}  loss {loss:.4f}  val MAP@R {value:.4f}  {line}")
-        if value > history.best_score:
-            history.best_score, history.best_epoch = value, epoch
-            best_state = copy.deepcopy(head.state_dict())
+        best.offer(epoch, value, head, results)
 
     score(0, float("nan"))
     for epoch in range(1, config.epochs + 1):
         head.train()
         order = torch.tensor(list(iter(sampler)), dtype=torch.int64)
         total, batches = 0.0, 0
-        for start in tqdm(range(0, len(order) - batch_size + 1, batch_size), desc=f"epoch {epoch}",
-                          unit="batch", leave=False):
+        starts = range(0, len(order) - batch_size + 1, batch_size)
+        meter = ProgressMeter(f"epoch {epoch} (batches)", len(starts), progress)
+        meter.start()
+        for start in starts:
             index = order[start:start + batch_size]
             x, y = features[index], labels[index]
             out = head(x)
@@ -170,8 +152,10 @@ def _train_head(train: TrainingSet, validation: dict[str, tuple[np.ndarray, np.n
             loss.backward()
             optimiser.step()
             total, batches = total + loss.item(), batches + 1
+            meter.advance()
         schedule.step()
         score(epoch, total / max(1, batches))
-    head.load_state_dict(best_state)
+    best.restore(head)
+    history.best_epoch, history.best_score = best.epoch, best.score
     head.eval()
     return head, history

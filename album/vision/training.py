@@ -7,26 +7,29 @@ e.g. general photos next to birds).  Features of every training image are
 extracted once per view and cached; the head is trained on them (or, with
 ``--mode finetune``, the whole backbone on the images).  The best epoch by
 validation MAP@R is kept.  Only then are the test classes, which chose
-nothing, measured and written into the card with the exact command.
+nothing, measured and written into the card with the exact command.  The
+run is described by a ``TrainOptions``; feature extraction and epochs report
+to a ``ProgressCallback``.
 """
 
 from __future__ import annotations
 
-import platform
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from album.tasks import ProgressCallback
 from album.vision.backbones import get_backbone
+from album.vision.calibration import ScoreScale, fit, pair_scores
 from album.vision.datasets import LabelledImages, open_dataset, split_validation
 from album.vision.encoder import Encoder
 from album.vision.features import extract
 from album.vision.metrics import format_metrics, retrieval_metrics, rounded
 from album.vision.modelfile import save_model
-from album.vision.train_head import HeadConfig, TrainingSet, embed, train_head
+from album.vision.options import TrainOptions
+from album.vision.record import CardBuilder, source_entry
+from album.vision.train_head import TrainingSet, embed, train_head
 
 
 @dataclass
@@ -54,21 +57,27 @@ def make_source(root: str, train_spec: str | None, test_spec: str | None, val_fr
     return Source(Path(root).name, train, val, test, train_spec, test_spec)
 
 
-def _features(encoder: Encoder, data: LabelledImages, view: str, cache, seed: int):
-    features, ok = extract(encoder, data.paths, view, cache=cache, seed=seed, desc=data.root.name)
-    return features, ok
+class _Features:
+    """Cached backbone features of labelled sets, one encoder, one cache, one progress callback."""
+
+    def __init__(self, encoder: Encoder, cache, seed: int, progress: ProgressCallback | None):
+        self.encoder, self.cache, self.seed, self.progress = encoder, cache, seed, progress
+
+    def __call__(self, data: LabelledImages, view: str = "center") -> tuple[np.ndarray, np.ndarray]:
+        return extract(self.encoder, data.paths, view, cache=self.cache, seed=self.seed, desc=data.root.name,
+                       progress=self.progress)
 
 
-def build_training_set(encoder: Encoder, sources: list[Source], views: list[str], cache, seed: int):
+def build_training_set(features_of: _Features, sources: list[Source], views: list[str]):
     """Labelled samples over all views (classes of different sources kept apart), and the
     centre-crop samples alone (what the head is centred on)."""
     samples, labels, reference, reference_labels, offset = [], [], [], [], 0
     for source in sources:
         for view in views:
-            features, ok = _features(encoder, source.train, view, cache, seed)
+            features, ok = features_of(source.train, view)
             samples.append(features[ok])
             labels.append(source.train.labels[ok] + offset)
-        features, ok = _features(encoder, source.train, "center", cache, seed)
+        features, ok = features_of(source.train)
         reference.append(features[ok])
         reference_labels.append(source.train.labels[ok] + offset)
         offset += len(source.train.classes)
@@ -94,79 +103,81 @@ def calibrate_min_score(base: float, head, sets: dict[str, tuple[np.ndarray, np.
     return round(float(np.quantile(tuned_pairs, 1.0 - passing)), 4)
 
 
-def measure(encoder: Encoder, head, data: LabelledImages, cache) -> dict:
-    features, ok = _features(encoder, data, "center", cache, 0)
+def calibrate_scale(features_of: _Features, head, sources: list[Source]) -> ScoreScale | None:
+    """The model's score scale (see ``calibration``) from the validation classes: same- and
+    different-subject pairs, and each validation photo against its near-identical copy."""
+    same, different, near = [], [], []
+    for source in sources:
+        if source.val is None:
+            continue
+        features, ok = features_of(source.val)
+        copies, copied = features_of(source.val, "near")
+        keep = ok & copied
+        embedded, embedded_copies = embed(head, features[keep]), embed(head, copies[keep])
+        pairs = pair_scores(embedded, source.val.labels[keep])
+        same.append(pairs[0])
+        different.append(pairs[1])
+        near.append(np.sum(embedded * embedded_copies, axis=1))
+    try:
+        return fit(np.concatenate(same), np.concatenate(different), np.concatenate(near)) if same else None
+    except ValueError:  # too few validation photos to say anything
+        return None
+
+
+def measure(features_of: _Features, head, data: LabelledImages) -> dict:
+    features, ok = features_of(data)
     return rounded(retrieval_metrics(embed(head, features[ok]), data.labels[ok]))
 
 
-def train_labelled(sources: list[Source], out: Path, config: HeadConfig, views: list[str], cache,
-                   backbone: str, command: str) -> dict:
+def train_labelled(sources: list[Source], options: TrainOptions, progress: ProgressCallback | None = None) -> dict:
     """Head mode: train on cached features, save the model, return its card."""
-    started = time.perf_counter()
-    encoder = Encoder(get_backbone(backbone))
-    print(f"extracting {backbone} features ({', '.join(views)}) ...", flush=True)
-    train, centred = build_training_set(encoder, sources, views, cache, config.seed)
+    record = CardBuilder(options, "head")
+    views = list(options.views)
+    encoder = Encoder(get_backbone(options.backbone))
+    features_of = _Features(encoder, options.cache, options.seed, progress)
+    print(f"extracting {options.backbone} features ({', '.join(views)}) ...", flush=True)
+    train, centred = build_training_set(features_of, sources, views)
     validation = {}
     for source in sources:
         if source.val is not None:
-            features, ok = _features(encoder, source.val, "center", cache, config.seed)
+            features, ok = features_of(source.val)
             validation[f"{source.name}-val"] = (features[ok], source.val.labels[ok])
     print(f"training a head on {len(train.labels)} samples of {len(np.unique(train.labels))} classes; "
           f"validating on {', '.join(validation) or 'nothing (last epoch kept)'}", flush=True)
-    head, history = train_head(train, validation, config, centred.features)
+    head, history = train_head(train, validation, options.config, centred.features, progress=progress)
     best = history.epochs[history.best_epoch]
     min_score = calibrate_min_score(encoder.backbone_spec.min_score, head,
                                     validation or {"train": (centred.features, centred.labels)})
     tests = {}
     for source in sources:
         if source.test is not None:
-            tests[f"{source.name}-test"] = measure(encoder, head, source.test, cache)
+            tests[f"{source.name}-test"] = measure(features_of, head, source.test)
             print(f"test {source.name} [{source.test_spec}]: {format_metrics(tests[f'{source.name}-test'])}")
-    card = {
-        "backbone": backbone,
-        "dim": int(train.features.shape[1]),
-        "preprocessing": encoder.preprocessing.as_dict(),
-        "min_score": min_score,
-        "training": {
-            "command": command,
-            "mode": "head",
-            "data": [{"name": s.name, "root": str(s.train.root), "train_classes": s.train_spec,
-                      "validation_classes": list(s.val.classes) if s.val is not None else [],
-                      "test_classes": s.test_spec} for s in sources],
-            "views": views,
-            "config": config.as_dict(),
-            "seed": config.seed,
-            "best_epoch": history.best_epoch,
-            "seconds": round(time.perf_counter() - started, 1),
-            "torch": torch.__version__,
-            "platform": platform.platform(),
-        },
-        "metrics": {
-            "validation": {name: rounded(m) for name, m in best["val"].items()},
-            "test": tests,
-        },
-    }
-    save_model(out, head, card)
-    print(f"saved {out} (best epoch {history.best_epoch}, {card['training']['seconds']:.0f} s)")
+    card = record.card(backbone=options.backbone, dim=train.features.shape[1], preprocessing=encoder.preprocessing,
+                       data=[source_entry(s) for s in sources],
+                       metrics={"validation": {name: rounded(m) for name, m in best["val"].items()}, "test": tests},
+                       min_score=min_score, views=views, best_epoch=history.best_epoch)
+    scale = calibrate_scale(features_of, head, sources)
+    if scale is not None:
+        card["score_scale"] = scale.to_dict()
+    save_model(options.out, head, card)
+    print(f"saved {options.out} (best epoch {history.best_epoch}, {card['training']['seconds']:.0f} s)")
     return card
 
 
-def run(args, config: HeadConfig, cache, command: str) -> dict:
-    """Dispatch ``album train`` (parsed ``args``) to unlabelled, fine-tuning or head training."""
-    out = Path(args.out)
-    if out.suffix != ".safetensors":
-        raise ValueError(f"--out must name a .safetensors file, not {out}")
-    views = [v.strip() for v in args.views.split(",") if v.strip()]
-    if args.unlabeled:
+def run(options: TrainOptions, progress: ProgressCallback | None = None) -> dict:
+    """``album train``: unlabelled, fine-tuning or head training as ``options`` ask; returns the card."""
+    if options.unlabeled:
         from album.vision.unlabeled import train_unlabeled
 
-        return train_unlabeled(Path(args.unlabeled), out, config, views, cache, args.backbone, command)
-    sources = [make_source(args.data, args.train_classes, args.test_classes, args.val_fraction, config.seed)]
-    if args.mix:
-        sources.append(make_source(args.mix, args.mix_train_classes, args.mix_test_classes, args.val_fraction,
-                                   config.seed))
-    if args.mode == "finetune":
-        from album.vision.finetune import FinetuneOptions, launch
+        return train_unlabeled(options, progress)
+    sources = [make_source(options.data, options.train_classes, options.test_classes, options.val_fraction,
+                           options.seed)]
+    if options.mix:
+        sources.append(make_source(options.mix, options.mix_train_classes, options.mix_test_classes,
+                                   options.val_fraction, options.seed))
+    if options.mode == "finetune":
+        from album.vision.finetune import launch
 
-        return launch(sources, out, config, FinetuneOptions(args.backbone, args.batch_size, args.crop), command)
-    return train_labelled(sources, out, config, views, cache, args.backbone, command)
+        return launch(sources, options, progress)
+    return train_labelled(sources, options, progress)

@@ -77,6 +77,24 @@ def test_train_head_end_to_end(labelled_dir, tmp_path):
     assert not any(key.startswith("backbone.") for key in load_file(str(out)))
 
 
+def test_training_reports_progress_through_a_callback(labelled_dir, tmp_path):
+    from album.vision.options import HeadConfig, TrainOptions
+    from album.vision.training import run
+
+    options = TrainOptions(out=tmp_path / "m.safetensors", data=str(labelled_dir), train_classes="000-002",
+                           views=("center", "flip"), val_fraction=0.34, cache=tmp_path / "cache",
+                           config=HeadConfig(epochs=1, classes_per_batch=2, samples_per_class=2, hidden=8))
+    reports = []
+    card = run(options, progress=reports.append)
+    phases = list(dict.fromkeys(r.phase for r in reports))
+    name = labelled_dir.name
+    assert phases == [f"{name} [center]", f"{name} [flip]", "epoch 1 (batches)"]
+    last = {r.phase: r for r in reports}
+    assert all(r.done == r.total > 0 for r in last.values())
+    assert card["training"]["command"] == options.command_line()
+    assert read_card(options.out)["training"]["best_epoch"] == card["training"]["best_epoch"]
+
+
 def test_train_unlabeled(photo_dir, tmp_path):
     out = tmp_path / "mine.safetensors"
     assert _run(["train", "--unlabeled", str(photo_dir), "--out", str(out), "--views", "center,aug0,aug1",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from album.vision.datasets import open_dataset, parse_class_range, split_validation
+from album.vision.datasets import DataError, open_dataset, parse_class_range, split_validation
 
 
 def _image(path: Path) -> None:
@@ -20,7 +20,7 @@ def test_parse_class_range():
     assert parse_class_range("000-003") == {0, 1, 2, 3}
     assert parse_class_range("1-3, 7") == {1, 2, 3, 7}
     for bad in ("a-b", "5-2", ""):
-        with pytest.raises(ValueError):
+        with pytest.raises(DataError):
             parse_class_range(bad)
 
 
@@ -36,7 +36,7 @@ def test_numbered_labelled_folder(tmp_path):
     test = data.select("002-003")
     assert test.classes == ("002.Auklet", "003.Blackbird")
     assert sorted(np.bincount(test.labels)) == [3, 4]
-    with pytest.raises(ValueError):
+    with pytest.raises(DataError):
         data.select("50-99")
 
 

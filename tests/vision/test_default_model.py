@@ -27,6 +27,15 @@ def test_card_documents_how_it_was_made():
     assert not any(key.startswith("backbone.") for key in load_file(str(DEFAULT_MODEL)))
 
 
+def test_embeddings_are_unchanged(default_encoder):
+    """Pinned values computed before preprocessing moved to album/vision/preprocess.py: the shipped model
+    must embed exactly as it did."""
+    vectors = default_encoder.embed_images([make_photo(3, (300, 200)), make_photo(4, (200, 260))])
+    assert vectors[0, :6] == pytest.approx([-0.007766, -0.011921, 0.056753, 0.020507, -0.009888, 0.003549], abs=2e-5)
+    assert vectors[1, :6] == pytest.approx([-0.012206, 0.000611, 0.052187, -0.015577, -0.006351, -0.030191], abs=2e-5)
+    assert float(vectors[0] @ vectors[1]) == pytest.approx(0.528314, abs=1e-4)
+
+
 def _near_copy_top1(encoder, originals, copies) -> float:
     gallery = encoder.embed_images(originals)
     queries = encoder.embed_images(copies)

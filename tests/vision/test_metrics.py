@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from album.vision.datasets import DataError
 from album.vision.histogram import DIM, hsv_histogram
 from album.vision.metrics import ranking_metrics, retrieval_metrics
 
@@ -52,7 +53,7 @@ def test_chunking_does_not_change_results():
 
 
 def test_no_queries_is_an_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(DataError):
         retrieval_metrics(np.eye(3, dtype=np.float32), np.array([0, 1, 2]))
 
 

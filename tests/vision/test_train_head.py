@@ -7,7 +7,8 @@ import torch
 
 from album.vision.head import ResidualHead
 from album.vision.metrics import retrieval_metrics
-from album.vision.train_head import HeadConfig, TrainingSet, embed, make_loss, make_miner, train_head
+from album.vision.options import HeadConfig
+from album.vision.train_head import TrainingSet, embed, make_loss, make_miner, train_head
 
 
 def _synthetic(classes: range, rng: np.random.Generator, per_class: int = 12):
@@ -74,3 +75,17 @@ def test_whitening_head_starts_at_the_whitened_space():
     rebuilt = build_head(head.config())
     rebuilt.load_state_dict(head.state_dict())
     assert torch.equal(rebuilt.projection, head.projection)
+
+
+def test_epochs_report_their_batches():
+    rng = np.random.default_rng(3)
+    x, y = _synthetic(range(6), rng)
+    config = HeadConfig(epochs=2, classes_per_batch=3, samples_per_class=4, hidden=8, seed=1)
+    reports = []
+    train_head(TrainingSet(x, y), {}, config, x, log=lambda line: None, progress=reports.append)
+    phases = [r.phase for r in reports]
+    assert phases[0] == "epoch 1 (batches)" and phases[-1] == "epoch 2 (batches)"
+    assert sorted(set(phases)) == ["epoch 1 (batches)", "epoch 2 (batches)"]
+    for phase in set(phases):
+        mine = [r for r in reports if r.phase == phase]
+        assert mine[0].done == 0 and mine[-1].done == mine[-1].total == len(y) // 12
