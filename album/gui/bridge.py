@@ -14,7 +14,8 @@ import logging
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
-from album.gui.worker import LibraryWorker, SimilarQuery
+from album.gui.messages import Folders, Purpose, SimilarQuery
+from album.gui.worker import LibraryWorker
 from album.library.watcher import FolderWatcher
 from album.paths import LibraryPaths
 
@@ -68,17 +69,17 @@ class LibraryBridge(QObject):
     def rescan(self, folders=None) -> None:
         self.worker.request_scan(folders)
 
-    def find_similar_to_photo(self, photo_id: int, purpose: str = "panel") -> None:
+    def find_similar_to_photo(self, photo_id: int, purpose: Purpose = Purpose.PANEL) -> None:
         self.worker.ask_similar(SimilarQuery(photo_id=photo_id, purpose=purpose))
 
-    def find_similar_to_file(self, path: str, purpose: str = "results") -> None:
+    def find_similar_to_file(self, path: str, purpose: Purpose = Purpose.RESULTS) -> None:
         self.worker.ask_similar(SimilarQuery(path=str(path), purpose=purpose))
 
     def set_paused(self, paused: bool) -> None:
         self.worker.set_paused(paused)
 
     # -- watching ------------------------------------------------------------------------------------------
-    def _watch_folders(self, folders) -> None:
+    def _watch_folders(self, folders: Folders) -> None:
         if self.watcher is None:
             return
         self.watcher.set_folders([folder.path for folder in folders if folder.exists])

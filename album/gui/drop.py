@@ -1,9 +1,10 @@
-"""What a drop onto the window means: a local image file to search with.
+"""Drops onto the window: a local image file to search with.
 
 Accepted: file URLs of photos (from a file manager), a ``text/uri-list`` or
 plain text holding such a URL or path, or raw image data (saved to a
 temporary file under the library's cache so the engine can read it).  The
-file is only compared, never added to the library.
+file is only compared, never added to the library.  ``DropTarget`` watches
+the window's drag events, shows the drop hint and emits ``imageDropped(path)``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QObject, QUrl, Signal
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
 
 from album.media.imageio import is_photo_path
 
@@ -51,3 +53,37 @@ def image_for_search(mime: QMimeData, scratch: Path) -> str | None:
             if image.save(str(target), "PNG"):
                 return str(target)
     return None
+
+
+class DropTarget(QObject):
+    """Makes ``window`` accept image drops; ``hint`` is shown while an image is dragged over it."""
+
+    imageDropped = Signal(str)   # the image to search with
+    refused = Signal(str)        # why the drop could not be used, in plain words
+
+    def __init__(self, window: QWidget, hint: QWidget, scratch: Path):
+        super().__init__(window)
+        self.hint, self.scratch = hint, scratch
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt naming
+        kind = event.type()
+        if kind in (QEvent.DragEnter, QEvent.DragMove):
+            if can_search_with(event.mimeData()):
+                event.acceptProposedAction()
+                self.hint.show()
+            return True
+        if kind == QEvent.DragLeave:
+            self.hint.hide()
+            return True
+        if kind == QEvent.Drop:
+            self.hint.hide()
+            path = image_for_search(event.mimeData(), self.scratch)
+            if path is None:
+                self.refused.emit("Only image files, or images from other apps, can be dropped here to search with.")
+            else:
+                event.acceptProposedAction()
+                self.imageDropped.emit(path)
+            return True
+        return False

@@ -1,22 +1,41 @@
-"""The left sidebar: "All photos" and each library folder with its photo count.
+"""The left sidebar: "All photos", each library folder and, under it, its subfolders, with photo counts.
 
-Choosing a folder shows only its photos in the grid; a folder that is not
-on disk any more is marked so the user can remove it or reconnect the drive.
+Choosing a folder or subfolder shows only the photos inside it (``folderChosen``
+carries the folder's path, or None for all photos).  A folder that is not on
+disk any more is marked so the user can remove it or reconnect the drive.
+The tree keeps what was expanded and chosen when the library changes.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-FolderIdRole = Qt.UserRole + 1
-FolderPathRole = Qt.UserRole + 2
+from album.library.records import FolderInfo, PhotoRecord
+
+PathRole = Qt.UserRole + 1      # the folder's path (None for "All photos")
+RootRole = Qt.UserRole + 2      # the path of the library folder it belongs to
+
+
+def folder_counts(photos: list[PhotoRecord]) -> Counter[str]:
+    """Photos in each directory, counting those in its subdirectories too."""
+    direct = Counter(os.path.dirname(photo.path) for photo in photos)
+    counts: Counter[str] = Counter()
+    for directory, count in direct.items():
+        while True:
+            counts[directory] += count
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                break
+            directory = parent
+    return counts
 
 
 class FolderList(QWidget):
-    folderChosen = Signal(object)   # folder id, or None for all photos
+    folderChosen = Signal(object)   # str path, or None for all photos
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -24,55 +43,98 @@ class FolderList(QWidget):
         self.setAttribute(Qt.WA_StyledBackground, True)
         title = QLabel("LIBRARY")
         title.setObjectName("sidebarTitle")
-        self.list = QListWidget()
-        self.list.setObjectName("folderList")
-        self.list.setFrameShape(QListWidget.NoFrame)
-        self.list.currentItemChanged.connect(self._on_current)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("folderList")
+        self.tree.setFrameShape(QTreeWidget.NoFrame)
+        self.tree.setHeaderHidden(True)
+        self.tree.setColumnCount(2)
+        self.tree.setIndentation(14)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        self.tree.currentItemChanged.connect(self._on_current)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 12, 8, 8)
         layout.addWidget(title)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.tree, 1)
         self.setMinimumWidth(170)
-        self._folders: list = []
+        self._folders: list[FolderInfo] = []
         self._updating = False
-        self.set_folders([], 0)
+        self.set_folders([], [])
+        self.tree.topLevelItem(0).setText(1, "")  # no count before the library has said
 
-    def set_folders(self, folders, total: int, counts: dict | None = None) -> None:
-        """Show these ``FolderInfo``s, keeping the current choice; ``counts`` (folder id to
-        photos shown) overrides the catalogue's counts, which leave out photos not yet indexed."""
-        chosen = self.chosen_folder_id()
+    def set_folders(self, folders: list[FolderInfo], photos: list[PhotoRecord]) -> None:
+        """Show these folders, their subfolders and the number of ``photos`` in each."""
+        chosen = self.chosen_path()
+        expanded = {item.data(0, PathRole) for item in self._items() if item.isExpanded()}
         self._folders = list(folders)
+        counts = folder_counts(photos)
         self._updating = True
-        self.list.clear()
-        everything = QListWidgetItem(f"All photos\t{total:,}")
-        everything.setData(FolderIdRole, None)
-        self.list.addItem(everything)
+        self.tree.clear()
+        everything = self._item(self.tree, "All photos", f"{len(photos):,}", None, None)
         current = everything
+        subfolders = sorted({os.path.dirname(photo.path) for photo in photos})
         for folder in self._folders:
             name = os.path.basename(folder.path.rstrip(os.sep)) or folder.path
-            count = counts.get(folder.id, 0) if counts is not None else folder.photos
-            label = f"{name}\t{count:,}" if folder.exists else f"⚠ {name}\tmissing"
-            item = QListWidgetItem(label)
-            item.setData(FolderIdRole, folder.id)
-            item.setData(FolderPathRole, folder.path)
-            item.setToolTip(folder.path if folder.exists else f"{folder.path}\nThis folder is not on disk right now.")
-            self.list.addItem(item)
-            if folder.id == chosen:
+            count = f"{counts.get(folder.path, 0):,}" if folder.exists else "missing"
+            root = self._item(self.tree, ("" if folder.exists else "⚠ ") + name, count, folder.path, folder.path)
+            root.setToolTip(0, folder.path if folder.exists else f"{folder.path}\nThis folder is not on disk right now.")
+            items = {folder.path: root}
+            prefix = folder.path.rstrip(os.sep) + os.sep
+            for directory in subfolders:
+                if directory.startswith(prefix):
+                    self._subfolder(items, directory, counts)
+        for item in self._items():
+            if item.data(0, PathRole) in expanded:
+                item.setExpanded(True)
+            if item.data(0, PathRole) == chosen:
                 current = item
-        self.list.setCurrentItem(current)
+        self.tree.setCurrentItem(current)
         self._updating = False
 
-    def folders(self) -> list:
+    def _subfolder(self, items: dict[str, QTreeWidgetItem], directory: str, counts: Counter[str]) -> QTreeWidgetItem:
+        item = items.get(directory)
+        if item is None:
+            parent = self._subfolder(items, os.path.dirname(directory), counts)
+            item = self._item(parent, os.path.basename(directory), f"{counts[directory]:,}", directory,
+                              parent.data(0, RootRole))
+            item.setToolTip(0, directory)
+            items[directory] = item
+        return item
+
+    @staticmethod
+    def _item(parent, name: str, count: str, path: str | None, root: str | None) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(parent, [name, count])
+        item.setData(0, PathRole, path)
+        item.setData(0, RootRole, root)
+        item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
+        return item
+
+    def _items(self) -> list[QTreeWidgetItem]:
+        found, stack = [], [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        while stack:
+            item = stack.pop()
+            found.append(item)
+            stack.extend(item.child(i) for i in range(item.childCount()))
+        return found
+
+    def folders(self) -> list[FolderInfo]:
         return list(self._folders)
 
-    def chosen_folder_id(self) -> int | None:
-        item = self.list.currentItem()
-        return item.data(FolderIdRole) if item is not None else None
+    def chosen_path(self) -> str | None:
+        """The chosen folder or subfolder (None: all photos)."""
+        item = self.tree.currentItem()
+        return item.data(0, PathRole) if item is not None else None
 
     def chosen_folder_path(self) -> str | None:
-        item = self.list.currentItem()
-        return item.data(FolderPathRole) if item is not None else None
+        """The library folder the chosen folder or subfolder belongs to (None: all photos)."""
+        item = self.tree.currentItem()
+        return item.data(0, RootRole) if item is not None else None
+
+    def show_all(self) -> None:
+        """Choose "All photos"."""
+        self.tree.setCurrentItem(self.tree.topLevelItem(0))
 
     def _on_current(self, current, _previous) -> None:
         if not self._updating:
-            self.folderChosen.emit(current.data(FolderIdRole) if current is not None else None)
+            self.folderChosen.emit(current.data(0, PathRole) if current is not None else None)

@@ -4,6 +4,8 @@ A ``QListView`` in icon mode with uniform item sizes, so it lays out and
 scrolls 100,000 photos without asking the model for more than the visible
 rows.  Arrow keys, Home/End and Page Up/Down move the selection; Enter or a
 double-click emits ``photoActivated``; right-click emits ``menuRequested``.
+The columns are justified to the width, and resizing the tiles keeps the
+current photo in view.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView
 from album.gui.tile_delegate import TileDelegate
 
 MIN_TILE, MAX_TILE, DEFAULT_TILE = 80, 320, 168
+CELL_GAP = 4
 
 
 class PhotoGridView(QListView):
@@ -49,12 +52,35 @@ class PhotoGridView(QListView):
     def set_tile_size(self, size: int) -> None:
         size = max(MIN_TILE, min(MAX_TILE, int(size)))
         self.tile_delegate.tile_size = size
-        self.setGridSize(QSize(size + 4, size + 4))
         self.verticalScrollBar().setSingleStep(max(20, size // 4))
         model = self.model()
         if model is not None and hasattr(model, "set_thumb_size"):
             model.set_thumb_size(self._pixels(size))
+        self._relayout()
+
+    def set_show_names(self, shown: bool) -> None:
+        self.tile_delegate.show_names = shown
+        self._relayout()
+
+    def _cell(self) -> QSize:
+        """A grid cell per tile, widened so that the columns fill the width exactly."""
+        hint = self.tile_delegate.tile_hint()
+        width = self.viewport().width() - 2    # QListView wraps a row that fills the width exactly
+        columns = max(1, width // (hint.width() + CELL_GAP))
+        return QSize(max(hint.width() + CELL_GAP, width // columns), hint.height() + CELL_GAP)
+
+    def _relayout(self) -> None:
+        """New cells, then the current photo scrolled back into view."""
+        self.setGridSize(self._cell())
         self.doItemsLayout()
+        if self.currentIndex().isValid():
+            self.scrollTo(self.currentIndex(), QAbstractItemView.PositionAtCenter)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        cell = self._cell()
+        if cell != self.gridSize():
+            self.setGridSize(cell)
 
     def setModel(self, model) -> None:  # noqa: N802 - Qt naming
         super().setModel(model)

@@ -1,4 +1,4 @@
-"""The centre of the window: the library grid, or a helpful empty state."""
+"""The library page: the grid, or a helpful message while it is empty (loading, looking, filtered)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,16 @@ class LibraryPage(QStackedWidget):
         self.addWidget(self.empty)
         self._busy = False
         self._filtered = False
+        self._loading = True
         self.model.modelReset.connect(self._update)
         self.model.rowsInserted.connect(self._update)
         self.model.rowsRemoved.connect(self._update)
         self._update()
 
-    def set_context(self, *, busy: bool | None = None, filtered: bool | None = None) -> None:
+    def set_context(self, *, busy: bool | None = None, filtered: bool | None = None,
+                    loading: bool | None = None) -> None:
+        if loading is not None:
+            self._loading = loading
         if busy is not None:
             self._busy = busy
         if filtered is not None:
@@ -42,7 +46,9 @@ class LibraryPage(QStackedWidget):
         if self.model.rowCount() > 0:
             self.setCurrentIndex(0)
             return
-        if self._busy:
+        if self._loading:
+            text = "Loading your photos…"
+        elif self._busy:
             text = "Looking for photos…\nThey appear here as they are found."
         elif self._filtered:
             text = "No photos in this folder.\nPhotos album cannot read are listed under Problems."

@@ -1,137 +1,136 @@
-"""The main window: toolbar, folder sidebar, grid or results, side panel, status bar.
+"""The main window: toolbar and menus, folder sidebar, pages, side panel, status bar.
 
-It wires the views to the ``LibraryBridge`` and never touches the engine:
-every question goes to the worker thread, every answer comes back as a
-signal.  Problems are shown in a dismissable banner and in the Problems
+It lays the views out and wires them to the ``LibraryBridge`` and to the
+``SearchController`` (the current photo and the searches); it never touches
+the engine: every question goes to the worker thread, every answer comes back
+as a signal.  Problems are shown in a dismissable banner and in the Problems
 dialog, never as a crash.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QThreadPool
-from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from album.gui.banner import Banner
 from album.gui.bridge import LibraryBridge
+from album.gui.drop import DropTarget
 from album.gui.folder_list import FolderList
 from album.gui.library_page import LibraryPage
+from album.gui.menus import MainMenus
+from album.gui.messages import Folders, Photos, ScanReport
+from album.gui.navigation import NavigationKeys
+from album.gui.pages import LoadingView, Page, PageStack
 from album.gui.photo_model import PathRole
+from album.gui.photo_order import PhotoOrder
 from album.gui.problems_dialog import ProblemsDialog
 from album.gui.results_view import ResultsView
-from album.gui.search_actions import LIBRARY_PAGE, RESULTS_PAGE, WELCOME_PAGE, SimilaritySearch
+from album.gui.search_controller import SearchController
 from album.gui.side_panel import SidePanel
 from album.gui.status_bar import AlbumStatusBar, describe_scan
 from album.gui.thumb_loader import ThumbnailLoader
 from album.gui.toolbar import MainToolBar
 from album.gui.viewer import PhotoViewer
 from album.gui.welcome import WelcomeView
+from album.gui.window_state import WindowState
 from album.library.thumbnails import ThumbnailCache
 from album.paths import RESOURCES, LibraryPaths
 
 log = logging.getLogger(__name__)
-WELCOME, LIBRARY, RESULTS = WELCOME_PAGE, LIBRARY_PAGE, RESULTS_PAGE
 
 
 def app_icon() -> QIcon:
     return QIcon(str(RESOURCES / "icons" / "album.svg"))
 
 
-class MainWindow(SimilaritySearch, QMainWindow):
+class MainWindow(QMainWindow):
     def __init__(self, paths: LibraryPaths, *, bridge: LibraryBridge | None = None):
         super().__init__()
         self.paths = paths
         self.setWindowTitle("Album")
         self.setWindowIcon(app_icon())
-        self.setAcceptDrops(True)
         self.resize(1280, 800)
         self.settings = QSettings(str(paths.root / "gui.ini"), QSettings.IniFormat)
         self.loader = ThumbnailLoader(ThumbnailCache(paths.thumbnails), self)
         self.bridge = bridge or LibraryBridge(paths, self)
         self.bridge.setParent(self)
         self.messages: list[str] = []
-        self.failures: list = []
-        self._all_photos: list = []
-        self._folders: list = []
-        self._results_query = None
+        self.failures = Photos()
+        self._logged_failures: set[str] = set()
+        self._all_photos = Photos()
+        self._folders = Folders()
+        self._removing: set[str] = set()
+        self._order = PhotoOrder()
         self._opened = False
         self._viewer: PhotoViewer | None = None
-        self._panel_waits_for_index = False
         self._build()
+        self.search = SearchController(self.bridge, self.pages, self.grid, self.results, self.side_panel,
+                                       self.folder_list, self)
+        self.menus = MainMenus(self)
+        self.navigation = NavigationKeys(self, self.current_view, self.go_back, self.go_forward)
+        self.state = WindowState(self.settings, self)
         self._connect()
-        self._restore_settings()
+        self.state.restore()
+        self.results.set_threshold(self.side_panel.threshold.value() / 100)
+        self._update_actions()
         self.bridge.start()
 
     # -- layout ---------------------------------------------------------------------------------------------
     def _build(self) -> None:
         self.folder_list = FolderList()
         self.library = LibraryPage(self.loader)
-        self.grid = self.library.grid
-        self.photo_model = self.library.model
+        self.grid, self.photo_model = self.library.grid, self.library.model
         self.results = ResultsView(self.loader)
         self.welcome = WelcomeView(app_icon())
-        self.pages = QStackedWidget()
-        for page in (self.welcome, self.library, self.results):
-            self.pages.addWidget(page)
+        self.pages = PageStack({Page.LOADING: LoadingView(), Page.WELCOME: self.welcome,
+                                Page.LIBRARY: self.library, Page.RESULTS: self.results})
         self.banner = Banner()
-        centre = QWidget()
-        centre_layout = QVBoxLayout(centre)
-        centre_layout.setContentsMargins(0, 0, 0, 0)
-        centre_layout.setSpacing(0)
-        centre_layout.addWidget(self.banner)
         self.drop_hint = QLabel("Drop the image to find the photos that look like it")
         self.drop_hint.setObjectName("dropHint")
         self.drop_hint.setAlignment(Qt.AlignCenter)
         self.drop_hint.hide()
-        centre_layout.addWidget(self.drop_hint)
-        centre_layout.addWidget(self.pages, 1)
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.setSpacing(0)
+        for widget, stretch in ((self.banner, 0), (self.drop_hint, 0), (self.pages, 1)):
+            centre_layout.addWidget(widget, stretch)
         self.side_panel = SidePanel(self.loader)
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.setHandleWidth(1)
-        self.splitter.addWidget(self.folder_list)
-        self.splitter.addWidget(centre)
-        self.splitter.addWidget(self.side_panel)
+        for widget in (self.folder_list, centre, self.side_panel):
+            self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
         self.splitter.setSizes([210, 720, 350])
         self.setCentralWidget(self.splitter)
         self.status = AlbumStatusBar()
         self.setStatusBar(self.status)
-        self._build_toolbar()
-
-    def _build_toolbar(self) -> None:
         self.toolbar = MainToolBar(self)
         self.addToolBar(self.toolbar)
-        bar = self.toolbar
-        self.add_action, self.remove_action = bar.add_action, bar.remove_action
-        self.find_action, self.pause_action = bar.find_action, bar.pause_action
-        self.size_slider = bar.size_slider
-        bar.add_action.triggered.connect(self.choose_folder_to_add)
-        bar.remove_action.triggered.connect(self.remove_chosen_folder)
-        bar.find_file_action.triggered.connect(self.choose_file_to_search)
-        bar.find_action.triggered.connect(self.find_similar_to_current)
-        bar.problems_action.triggered.connect(self.show_problems)
-        for shortcut, slot in (("Ctrl++", lambda: bar.grow(24)), ("Ctrl+=", lambda: bar.grow(24)),
-                               ("Ctrl+-", lambda: bar.grow(-24)), ("Esc", self.show_library)):
-            action = QAction(self)
-            action.setShortcut(QKeySequence(shortcut))
-            action.triggered.connect(slot)
-            self.addAction(action)
+        self.add_action, self.remove_action = self.toolbar.add_action, self.toolbar.remove_action
+        self.find_action, self.pause_action = self.toolbar.find_action, self.toolbar.pause_action
+        self.size_slider = self.toolbar.size_slider
+        self.drops = DropTarget(self, self.drop_hint, self.paths.cache / "dropped")
 
     def _connect(self) -> None:
-        worker = self.bridge.worker
+        bar, worker, search = self.toolbar, self.bridge.worker, self.search
+        bar.add_action.triggered.connect(self.choose_folder_to_add)
+        bar.remove_action.triggered.connect(self.remove_chosen_folder)
+        bar.find_file_action.triggered.connect(search.choose_file_to_search)
+        bar.find_action.triggered.connect(search.find_similar_to_current)
+        bar.problems_action.triggered.connect(self.show_problems)
         worker.opened.connect(self._on_opened)
         worker.foldersChanged.connect(self._on_folders)
         worker.photosChanged.connect(self._on_photos)
         worker.failuresChanged.connect(self._on_failures)
         worker.progress.connect(self.status.show_progress)
         worker.busyChanged.connect(self._on_busy)
-        worker.similarReady.connect(self._on_similar)
         worker.problem.connect(self.notify)
         worker.ready.connect(self._on_ready)
         worker.scanFinished.connect(self._on_scan_finished)
@@ -144,74 +143,92 @@ class MainWindow(SimilaritySearch, QMainWindow):
         self.welcome.addFolderRequested.connect(self.choose_folder_to_add)
         self.folder_list.folderChosen.connect(self._apply_folder_filter)
         self.size_slider.valueChanged.connect(self._on_tile_size)
-        self.grid.selectionModel().currentChanged.connect(self._on_current_photo)
-        self.grid.photoActivated.connect(lambda index: self.open_viewer(self.grid, index))
-        self.grid.menuRequested.connect(self._show_menu)
-        self.results.grid.selectionModel().currentChanged.connect(self._on_current_photo)
-        self.results.resultActivated.connect(lambda index: self.open_viewer(self.results.grid, index))
-        self.results.resultMenuRequested.connect(self._show_menu)
+        self.drops.imageDropped.connect(search.find_similar_to_file)
+        self.drops.refused.connect(self.notify)
+        for view in (self.grid, self.results.grid, self.side_panel.similar_view):
+            view.photoActivated.connect(lambda index, view=view: self.open_viewer(view, index))
+            view.menuRequested.connect(search.show_menu)
         self.results.backRequested.connect(self.show_library)
-        self.pages.currentChanged.connect(self._update_actions)
-        self.side_panel.matchClicked.connect(self._on_match_clicked)
-        self.side_panel.matchActivated.connect(lambda index: self.open_viewer(self.side_panel.similar_view, index))
-        self.side_panel.matchMenuRequested.connect(self._show_menu)
+        self.side_panel.threshold.valueChanged.connect(lambda value: self.results.set_threshold(value / 100))
+        self.pages.pageChanged.connect(self._update_actions)
+        search.currentChanged.connect(self._update_actions)
+
+    def current_view(self):
+        return self.results.grid if self.pages.page() == Page.RESULTS else self.grid
 
     # -- library updates ------------------------------------------------------------------------------------
-    def _on_opened(self, folders) -> None:
+    def _on_opened(self, folders: Folders) -> None:
         self._opened = True
         self._on_folders(folders)
         self.status.set_message("Loading the model…")
 
     def _on_ready(self, default_threshold: float) -> None:
-        self.side_panel.set_default_threshold(default_threshold)
+        self.state.apply_threshold(default_threshold)
         if not self.status.bar.isVisible():
             self.status.set_message("Ready")
 
-    def _on_folders(self, folders) -> None:
-        self._folders = list(folders)
+    def _on_folders(self, folders: Folders) -> None:
+        removed = self._removing - {f.path for f in folders}
+        self._removing -= removed
+        self._folders = Folders(folders)
         self._refresh_folder_list()
+        if removed:  # replaces the last scan's summary, which spoke of photos that are gone now
+            names = ", ".join(sorted(os.path.basename(path.rstrip(os.sep)) or path for path in removed))
+            self.status.set_message(f"Removed {names} from the library")
         if not self._folders:
-            self.pages.setCurrentIndex(WELCOME)
-            self.side_panel.set_photo(None)
-        elif self.pages.currentIndex() == WELCOME:
-            self.pages.setCurrentIndex(LIBRARY)
+            self.pages.set_page(Page.WELCOME)
+            self.search.select(None)
+        elif self.pages.page() in (Page.LOADING, Page.WELCOME):
+            self.pages.set_page(Page.LIBRARY)
         self._update_actions()
 
-    def _update_actions(self) -> None:
-        on_welcome = self.pages.currentIndex() == WELCOME
-        self.side_panel.setVisible(not on_welcome)
+    def _update_actions(self, *_args) -> None:
+        page = self.pages.page()
+        self.side_panel.setVisible(page not in (Page.WELCOME, Page.LOADING))
         self.remove_action.setEnabled(bool(self._folders))
-        self.find_action.setEnabled(self.side_panel.record is not None and not on_welcome)
+        self.find_action.setEnabled(self.search.current is not None and page in (Page.LIBRARY, Page.RESULTS))
+        self.menus.update(self.search.history)
 
-    def _on_photos(self, photos) -> None:
-        self._all_photos = list(photos)
-        self._retry_panel()
+    def _on_photos(self, photos: Photos) -> None:
+        self._all_photos = Photos(self._order.arrange(photos))
         self.status.set_photo_count(len(self._all_photos))
         self._refresh_folder_list()
-        self._apply_folder_filter(self.folder_list.chosen_folder_id())
+        self._apply_folder_filter(self.folder_list.chosen_path())
+        self.search.on_photos(self._all_photos)
+        self.library.set_context(loading=False)
+        self.state.restore_selection()
 
     def _refresh_folder_list(self) -> None:
-        counts = Counter(photo.folder_id for photo in self._all_photos)
-        self.folder_list.set_folders(self._folders, len(self._all_photos), counts)
+        self.folder_list.set_folders(self._folders, self._all_photos)
 
-    def _apply_folder_filter(self, folder_id) -> None:
-        shown = self._all_photos if folder_id is None else [p for p in self._all_photos if p.folder_id == folder_id]
+    def _apply_folder_filter(self, folder: str | None) -> None:
+        """Show the photos inside ``folder`` (a folder or subfolder path; None: all photos)."""
+        prefix = None if folder is None else folder.rstrip(os.sep) + os.sep
+        shown = self._all_photos if prefix is None else [p for p in self._all_photos if p.path.startswith(prefix)]
         self.photo_model.set_photos(shown)
-        self.library.set_context(filtered=folder_id is not None)
-        if self.pages.currentIndex() == RESULTS and self.sender() is self.folder_list:
+        self.library.set_context(filtered=folder is not None)
+        if self.pages.page() == Page.RESULTS and self.sender() is self.folder_list:
             self.show_library()
 
-    def _on_failures(self, failures) -> None:
-        self.failures = list(failures)
+    def _on_failures(self, failures: Photos) -> None:
+        self.failures = Photos(failures)
         self.status.set_problem_count(len(self.failures))
+        for record in self.failures:
+            if record.path not in self._logged_failures:
+                self._logged_failures.add(record.path)
+                log.warning("cannot read %s: %s", record.path, record.failure or "unknown reason")
 
     def _on_busy(self, busy: bool) -> None:
         self.status.set_busy(busy)
         self.library.set_context(busy=busy)
+        if busy:
+            self._order.freeze()
+        else:
+            self._order.thaw()
 
-    def _on_scan_finished(self, summary) -> None:
-        self.status.set_message(describe_scan(summary))
-        self._retry_panel()
+    def _on_scan_finished(self, report: ScanReport) -> None:
+        self.status.set_message(describe_scan(report))
+        self.search.on_index_changed()
 
     def _on_pause(self, paused: bool) -> None:
         self.toolbar.set_paused(paused)
@@ -231,7 +248,7 @@ class MainWindow(SimilaritySearch, QMainWindow):
 
     def add_folder(self, path: str) -> None:
         self.bridge.add_folder(str(path))
-        self.pages.setCurrentIndex(LIBRARY)
+        self.pages.set_page(Page.LIBRARY)
         self.library.set_context(busy=True)
         self.status.set_message(f"Adding {path}…")
 
@@ -249,15 +266,25 @@ class MainWindow(SimilaritySearch, QMainWindow):
             self.remove_folder(path)
 
     def remove_folder(self, path: str) -> None:
+        self._removing.add(path)
+        self.status.set_message(f"Removing {path}…")
         self.bridge.remove_folder(path)
 
     def show_library(self) -> None:
-        if self._folders or self._all_photos:
-            self.pages.setCurrentIndex(LIBRARY)
-        else:
-            self.pages.setCurrentIndex(WELCOME)
+        self.pages.set_page(Page.LIBRARY if self._folders or self._all_photos else Page.WELCOME)
 
-    # -- menus, viewer, dialogs -----------------------------------------------------------------------------
+    def go_back(self) -> None:
+        if self.pages.page() == Page.RESULTS and not self.search.back():
+            self.show_library()
+
+    def go_forward(self) -> None:
+        self.search.forward()
+
+    def set_show_names(self, shown: bool) -> None:
+        for view in (self.grid, self.results.grid):
+            view.set_show_names(shown)
+
+    # -- viewer, dialogs ------------------------------------------------------------------------------------
     def open_viewer(self, view, index: QModelIndex) -> None:
         model = view.model()
         paths = [model.index(row, 0).data(PathRole) for row in range(model.rowCount())]
@@ -275,23 +302,9 @@ class MainWindow(SimilaritySearch, QMainWindow):
         self.grid.set_tile_size(size)
         self.results.grid.set_tile_size(size)
 
-    # -- settings and shutdown ------------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        splitter = self.settings.value("splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-        size = self.settings.value("tile_size")
-        if size is not None:
-            self.size_slider.setValue(int(size))
-
+    # -- shutdown -------------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt naming
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("splitter", self.splitter.saveState())
-        self.settings.setValue("tile_size", self.size_slider.value())
-        self.settings.sync()
+        self.state.save()
         self.shutdown()
         super().closeEvent(event)
 
@@ -299,6 +312,7 @@ class MainWindow(SimilaritySearch, QMainWindow):
         """Stop the worker thread, the watcher and the thumbnail pools (safe to call twice)."""
         if self._viewer is not None:
             self._viewer.close()
+        self.navigation.uninstall()
         self.bridge.shutdown()
         self.loader.shutdown()
         QThreadPool.globalInstance().waitForDone(5000)

@@ -1,7 +1,7 @@
 """List models of photos for the grid, the similar strip and the results view.
 
-``PhotoListModel`` holds the library's ``PhotoRecord``s in the engine's order
-(newest date taken first); ``MatchListModel`` holds scored matches of a
+``PhotoListModel`` holds the library's ``PhotoRecord``s in the grid's order
+(``PhotoOrder``: newest first); ``MatchListModel`` holds scored matches of a
 similarity search.  Both are virtualised: ``data()`` is cheap, every row has
 the same size, and thumbnails come lazily from the shared ``ThumbnailLoader``
 (a placeholder until they are ready, then ``dataChanged`` for that row).
@@ -14,11 +14,11 @@ removes) just those rows; anything else is a model reset.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from album.gui.messages import ScoredPhoto
 from album.gui.thumb_loader import ThumbnailLoader
 from album.library.thumbnails import cache_key
 
@@ -28,15 +28,6 @@ ScoreRole = Qt.UserRole + 3      # similarity 0..1 (results only)
 FailureRole = Qt.UserRole + 4    # why no thumbnail could be made, or None
 
 MAX_INCREMENTAL_RUNS = 500
-
-
-@dataclass(frozen=True)
-class ScoredPhoto:
-    """One search result: the library record when the match is in the library, its path and score."""
-
-    record: Any
-    path: str
-    score: float
 
 
 def record_key(record) -> str:
@@ -235,7 +226,8 @@ class MatchListModel(ThumbnailListModel):
         return super().data(index, role)
 
     def _tooltip(self, item: ScoredPhoto) -> str:
-        return f"{super()._tooltip(item)}\nsimilarity {item.score:.0%}"
+        band = f", {item.band}" if item.band else ""
+        return f"{super()._tooltip(item)}\n{item.score:.0%} similar{band}"
 
     def set_matches(self, matches: list[ScoredPhoto]) -> None:
         self._reset(matches)

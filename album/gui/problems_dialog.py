@@ -36,7 +36,8 @@ class ProblemsDialog(QDialog):
             recent.setTextInteractionFlags(Qt.TextSelectableByMouse)
             layout.addWidget(recent)
         if log_file:
-            where = QLabel(f"Details are logged in {log_file}")
+            where = QLabel(f"Each unreadable file is also listed, with its reason, in the log: {log_file}")
+            where.setWordWrap(True)
             where.setObjectName("hint")
             where.setTextInteractionFlags(Qt.TextSelectableByMouse)
             layout.addWidget(where)

@@ -13,8 +13,10 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from album.gui.grid_view import PhotoGridView
-from album.gui.photo_model import MatchListModel, ScoredPhoto, file_key, record_key
+from album.gui.messages import ScoredPhoto
+from album.gui.photo_model import MatchListModel, file_key, record_key
 from album.gui.thumb_loader import ThumbnailLoader
+from album.library.records import PhotoRecord
 
 QUERY_SIZE = 112
 
@@ -30,11 +32,15 @@ class ResultsView(QWidget):
         self.loader = loader
         self._query_key: str | None = None
         self._query_path: str | None = None
+        self._name = ""
+        self._threshold = 0.5
+        self._answered, self._error, self._outside = False, None, False
         loader.thumbnailReady.connect(self._on_thumbnail)
 
         self.back_button = QPushButton("← Library")
         self.back_button.setObjectName("backButton")
         self.back_button.setToolTip("Back to all photos (Esc)")
+        self.back_button.setFocusPolicy(Qt.NoFocus)  # keys belong to the results grid
         self.back_button.clicked.connect(self.backRequested)
         self.query_image = QLabel()
         self.query_image.setFixedSize(QUERY_SIZE, QUERY_SIZE)
@@ -69,26 +75,50 @@ class ResultsView(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.grid, 1)
 
-    def show_searching(self, query_record, query_path: str) -> None:
-        name = os.path.basename(query_path)
-        self.title.setText(f"Photos similar to {name}")
+    def show_searching(self, query_record: PhotoRecord | None, query_path: str) -> None:
+        self._name = os.path.basename(query_path)
+        self.title.setText(f"Photos similar to {self._name}")
         self.subtitle.setText("Searching…")
         self._query_path = query_path
         self._query_key = record_key(query_record) if query_record is not None else file_key(query_path)
+        self._answered, self._error, self._outside = False, None, False
         self.model.set_matches([])
         self._update_query_image()
 
     def show_results(self, matches: list[ScoredPhoto], error: str | None = None, outside: bool = False) -> None:
-        self.model.set_matches(matches)
+        """The matches, best first (none are selected: the current photo stays the one searched from)."""
+        self._answered, self._error, self._outside = True, error, outside
+        self.model.set_matches([] if error else matches)
         if error:
-            self.subtitle.setText(error)
+            self.title.setText(f"Cannot search with {self._name}")
+            self.query_image.setPixmap(QPixmap())
+        self._describe()
+
+    def set_threshold(self, threshold: float) -> None:
+        """How similar a match must be to count as similar (the side panel's slider)."""
+        self._threshold = threshold
+        self.grid.tile_delegate.dim_below = threshold
+        self.grid.viewport().update()
+        self._describe()
+
+    def _describe(self) -> None:
+        if not self._answered:
+            return
+        matches = self.model.items()
+        if self._error:
+            text = self._error
         elif not matches:
-            self.subtitle.setText("No similar photos found. Photos are compared once they are indexed.")
+            text = "No similar photos found. Photos are compared once they are indexed."
         else:
-            where = "This image is not in your library; it was only compared. " if outside else ""
-            self.subtitle.setText(f"{where}{len(matches)} matches, best first. Right-click one to search from it.")
-        if matches:
-            self.grid.setCurrentIndex(self.model.index(0))
+            similar = sum(1 for match in matches if match.score >= self._threshold)
+            weaker = len(matches) - similar
+            text = f"{similar} similar (at least {self._threshold:.0%})"
+            if weaker:
+                text += f", {weaker} weaker match{'es' if weaker != 1 else ''} after them"
+            text += ". Right-click one to search from it."
+            if self._outside:
+                text = f"This image is not in your library; it was only compared. {text}"
+        self.subtitle.setText(text)
 
     def _update_query_image(self) -> None:
         if self._query_key is None:

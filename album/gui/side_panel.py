@@ -16,9 +16,12 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QSizePolicy, QSlider, QStackedWidget, QVBoxLayout,
                                QWidget)
 
+from album.gui.elided_label import ElidedLabel
 from album.gui.grid_view import PhotoGridView
-from album.gui.photo_model import MatchListModel, PhotoRole, ScoredPhoto, describe_date, record_key
+from album.gui.messages import ScoredPhoto
+from album.gui.photo_model import MatchListModel, PhotoRole, describe_date, record_key
 from album.gui.thumb_loader import ThumbnailLoader
+from album.library.records import PhotoRecord
 
 PREVIEW_SIZE = 512
 DEFAULT_THRESHOLD = 0.5
@@ -34,7 +37,7 @@ def human_size(size: int) -> str:
 
 
 class SidePanel(QWidget):
-    matchClicked = Signal(object)                 # the matched PhotoRecord (or ScoredPhoto outside the library)
+    matchClicked = Signal(object)                 # PhotoRecord, or ScoredPhoto for a file outside the library
     matchActivated = Signal(QModelIndex)
     matchMenuRequested = Signal(QModelIndex, QPoint)
 
@@ -75,11 +78,11 @@ class SidePanel(QWidget):
         form = QFormLayout()
         form.setHorizontalSpacing(12)
         form.setVerticalSpacing(3)
-        self.date_label, self.camera_label, self.size_label, self.path_label = (QLabel() for _ in range(4))
+        self.date_label, self.camera_label, self.size_label = (QLabel() for _ in range(3))
+        self.path_label = ElidedLabel()
         for label in (self.date_label, self.camera_label, self.size_label, self.path_label):
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
             label.setObjectName("meta")
-        self.path_label.setWordWrap(True)
         form.addRow("Taken", self.date_label)
         form.addRow("Camera", self.camera_label)
         form.addRow("Size", self.size_label)
@@ -99,6 +102,7 @@ class SidePanel(QWidget):
         self.threshold.setRange(0, 100)
         self.threshold.setValue(int(DEFAULT_THRESHOLD * 100))
         self.threshold.setToolTip("Only show photos at least this similar")
+        self.threshold.setFocusPolicy(Qt.NoFocus)  # keys belong to the grid
         self.threshold.valueChanged.connect(self._apply_threshold)
         self.threshold_label = QLabel()
         self.threshold_label.setMinimumWidth(64)
@@ -132,27 +136,35 @@ class SidePanel(QWidget):
         return page
 
     # -- content ---------------------------------------------------------------------------------------------
-    def set_photo(self, record) -> None:
+    def set_photo(self, record: PhotoRecord | None) -> None:
         """Show this photo's details and wait for its similar photos (None clears the panel)."""
         self.record = record
         if record is None:
             self.stack.setCurrentIndex(0)
             return
         self.stack.setCurrentIndex(1)
-        self.title.setText(os.path.basename(record.path))
-        self.date_label.setText(describe_date(record) or self._file_date(record))
-        self.camera_label.setText(record.camera or "unknown")
-        dimensions = f"{record.width} × {record.height} · " if record.width and record.height else ""
-        self.size_label.setText(f"{dimensions}{human_size(record.size)}")
-        self.path_label.setText(record.path)
-        self.path_label.setToolTip(record.path)
-        self._update_preview()
+        self._show_details(record)
         self._matches = []
         self._waiting = True
         self.similar_model.set_matches([])
         self.similar_status.setText("Finding similar photos…")
         self.similar_status.show()
         self.similar_count.setText("")
+
+    def update_record(self, record: PhotoRecord) -> None:
+        """The same photo with fresher details (read by indexing); its similar photos stay until new ones come."""
+        if self.record is not None and record.id == self.record.id:
+            self.record = record
+            self._show_details(record)
+
+    def _show_details(self, record: PhotoRecord) -> None:
+        self.title.setText(os.path.basename(record.path))
+        self.date_label.setText(describe_date(record) or self._file_date(record))
+        self.camera_label.setText(record.camera or "unknown")
+        dimensions = f"{record.width} × {record.height} · " if record.width and record.height else ""
+        self.size_label.setText(f"{dimensions}{human_size(record.size)}")
+        self.path_label.set_full_text(record.path)
+        self._update_preview()
 
     @staticmethod
     def _file_date(record) -> str:
@@ -184,7 +196,11 @@ class SidePanel(QWidget):
             return
         shown = [match for match in self._matches if match.score >= minimum]
         self.similar_model.set_matches(shown)
-        self.similar_count.setText(f"{len(shown)} of {len(self._matches)}" if self._matches else "")
+        hidden = len(self._matches) - len(shown)
+        self.similar_count.setText(f"{len(shown)} shown, {hidden} weaker hidden" if hidden else
+                                   f"{len(shown)} shown" if shown else "")
+        self.similar_count.setToolTip(f"The {len(self._matches)} closest photos were compared; "
+                                      f"{len(shown)} are at least {minimum:.0%} similar." if self._matches else "")
         if not self._matches:
             self.similar_status.setText("No similar photos yet. Photos are compared once they are indexed.")
         elif not shown:

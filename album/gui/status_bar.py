@@ -1,18 +1,28 @@
-"""The status bar: indexing progress with pause/resume, problems, watched folders."""
+"""The status bar: indexing progress with pause/resume, problems, watched folders.
+
+The progress text shows the rate and time left over working time only
+(``WorkingRate``); while paused it says "Paused" and the count, nothing that
+would go stale.  The progress area has a fixed width so the Pause button
+never shifts as the text changes.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QToolButton
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QToolButton, QWidget
 
+from album.gui.elided_label import ElidedLabel
+from album.gui.messages import ScanReport
+from album.gui.working_rate import WorkingRate
 from album.tasks import Progress
 
-def describe_scan(summary) -> str:
+ACTIVITY_WIDTH = 380
+
+def describe_scan(report: ScanReport) -> str:
     """``Up to date · 12 new, 3 moved`` (only what happened)."""
-    if getattr(summary, "cancelled", False):
+    if report.cancelled:
         return "Indexing stopped; it goes on at the next scan"
-    counts = [(getattr(summary, name, 0), name) for name in ("new", "moved", "changed", "removed")]
-    counts.append((len(getattr(summary, "failed", []) or []), "unreadable"))
+    counts = [(getattr(report, name), name) for name in ("new", "moved", "changed", "removed", "unreadable")]
     parts = [f"{count:,} {name}" for count, name in counts if count]
     return "Up to date" + (f" · {', '.join(parts)}" if parts else "")
 
@@ -24,8 +34,11 @@ class AlbumStatusBar(QStatusBar):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setSizeGripEnabled(False)
-        self.activity = QLabel("Opening the library…")
+        self.activity = ElidedLabel("Opening the library…", mode=Qt.ElideRight)
         self.activity.setObjectName("activityLabel")
+        self.activity.setFixedWidth(ACTIVITY_WIDTH)
+        self.rate = WorkingRate()
+        self._last_progress: Progress | None = None
         self.bar = QProgressBar()
         self.bar.setFixedWidth(220)
         self.bar.setTextVisible(False)
@@ -45,9 +58,10 @@ class AlbumStatusBar(QStatusBar):
         self.problems_button.hide()
         self.photo_count = QLabel("")
         self.watching = QLabel("")
-        self.addWidget(self.activity, 1)
-        self.addPermanentWidget(self.bar)
-        self.addPermanentWidget(self.pause_button)
+        self.addWidget(self.activity)
+        self.addWidget(self.bar)
+        self.addWidget(self.pause_button)
+        self.addWidget(QWidget(), 1)
         self.addPermanentWidget(self.problems_button)
         self.addPermanentWidget(self.photo_count)
         self.addPermanentWidget(self.watching)
@@ -58,26 +72,29 @@ class AlbumStatusBar(QStatusBar):
         self.pause_button.show()
         self.bar.setRange(0, max(progress.total, 1))
         self.bar.setValue(min(progress.done, max(progress.total, 1)))
-        text = progress.describe()
+        self._last_progress = progress
+        working = self.rate.update(progress)
         if self.pause_button.isChecked():
-            text = f"Paused · {text}"
-        self.activity.setText(text)
+            self.activity.set_full_text(f"Paused · {progress.phase} {progress.done:,} of {progress.total:,}")
+        else:
+            self.activity.set_full_text(working.describe())
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
         if busy:
+            self._last_progress = None
             self.bar.show()
             self.bar.setRange(0, 0)
             self.pause_button.show()
             if not self.pause_button.isChecked():
-                self.activity.setText("Looking for new and changed photos…")
+                self.activity.set_full_text("Looking for new and changed photos…")
         else:
             self.bar.hide()
             self.pause_button.hide()
-            self.activity.setText("Paused" if self.pause_button.isChecked() else "Up to date")
+            self.activity.set_full_text("Paused" if self.pause_button.isChecked() else "Up to date")
 
     def set_message(self, text: str) -> None:
-        self.activity.setText(text)
+        self.activity.set_full_text(text)
 
     def set_photo_count(self, count: int) -> None:
         self.photo_count.setText(f"{count:,} photo{'s' if count != 1 else ''}")
@@ -94,6 +111,11 @@ class AlbumStatusBar(QStatusBar):
 
     def _on_pause(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
+        self.rate.pause() if paused else self.rate.resume()
         if self._busy:
-            self.activity.setText("Paused" if paused else "Resuming…")
+            progress = self._last_progress
+            if paused and progress is not None:
+                self.activity.set_full_text(f"Paused · {progress.phase} {progress.done:,} of {progress.total:,}")
+            else:
+                self.activity.set_full_text("Paused" if paused else "Resuming…")
         self.pauseToggled.emit(paused)

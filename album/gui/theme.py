@@ -1,4 +1,4 @@
-"""The app's look: Fusion style with a dark palette and a small stylesheet."""
+"""The app's look: Fusion style with a dark palette and one stylesheet for every window and dialog."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ SIDEBAR = "#1a1d22"
 TEXT = "#e6e8eb"
 MUTED = "#9aa3ad"
 ACCENT = "#4c9aff"
+DISABLED = "#5b626d"
 
 STYLESHEET = f"""
 QMainWindow, QDialog {{ background: {BACKGROUND}; }}
 QToolBar {{ background: {SURFACE}; border: none; border-bottom: 1px solid #14161a; padding: 4px 6px; spacing: 4px; }}
 QToolBar QToolButton {{ color: {TEXT}; padding: 5px 10px; border-radius: 5px; }}
 QToolBar QToolButton:hover {{ background: #323741; }}
+QToolBar QToolButton:disabled {{ color: {DISABLED}; background: transparent; }}
 QToolBar QToolButton:checked {{ background: #3a4150; }}
 QStatusBar {{ background: {SURFACE}; color: {MUTED}; border-top: 1px solid #14161a; }}
 QStatusBar QLabel {{ color: {MUTED}; padding: 0 8px; }}
@@ -25,10 +27,10 @@ QProgressBar {{ background: #343944; border: none; border-radius: 4px; }}
 QProgressBar::chunk {{ background: {ACCENT}; border-radius: 4px; }}
 #folderSidebar {{ background: {SIDEBAR}; }}
 #sidebarTitle {{ color: {MUTED}; font-size: 8pt; font-weight: bold; letter-spacing: 1px; padding: 0 6px 6px 6px; }}
-#folderList {{ background: {SIDEBAR}; color: {TEXT}; outline: none; }}
-#folderList::item {{ padding: 6px 8px; border-radius: 5px; }}
-#folderList::item:selected {{ background: #2f3642; color: white; }}
-#folderList::item:hover:!selected {{ background: #23272e; }}
+#folderList {{ background: {SIDEBAR}; color: {TEXT}; outline: none; show-decoration-selected: 1; }}
+#folderList::item {{ padding: 5px 2px; border: none; }}
+#folderList::item:selected, #folderList::branch:selected {{ background: #2f3642; color: white; }}
+#folderList::item:hover:!selected, #folderList::branch:hover:!selected {{ background: #23272e; }}
 #photoGrid, #resultsGrid {{ background: {BACKGROUND}; }}
 #similarView {{ background: {SURFACE}; }}
 #sidePanel, #sidePanel QStackedWidget {{ background: {SURFACE}; }}
@@ -46,7 +48,25 @@ QProgressBar::chunk {{ background: {ACCENT}; border-radius: 4px; }}
 #banner QLabel {{ color: #ffe2a8; }}
 #primaryButton {{ background: {ACCENT}; color: white; border: none; border-radius: 6px; padding: 8px 18px; font-weight: bold; }}
 #primaryButton:disabled {{ background: #3a4150; color: {MUTED}; }}
-QPushButton {{ padding: 6px 14px; }}
+QPushButton {{ background: #2d323b; color: {TEXT}; border: 1px solid #3a3f48; border-radius: 5px; padding: 6px 14px; }}
+QPushButton:hover {{ background: #363c47; }}
+QPushButton:default {{ border-color: {ACCENT}; }}
+QPushButton:disabled {{ color: {DISABLED}; }}
+QTreeView, QListView {{ background: {SURFACE}; alternate-background-color: #2a2e36; color: {TEXT}; border: none; outline: none; selection-background-color: #34404f; }}
+QHeaderView::section {{ background: {SIDEBAR}; color: {MUTED}; border: none; padding: 5px 8px; }}
+QMenuBar {{ background: {SURFACE}; color: {TEXT}; }}
+QMenuBar::item:selected, QMenu::item:selected {{ background: #3a4150; }}
+QMenu {{ background: #2b3038; color: {TEXT}; border: 1px solid #3a3f48; padding: 4px; }}
+QMenu::item {{ padding: 5px 24px 5px 14px; border-radius: 4px; }}
+QMenu::item:disabled {{ color: {DISABLED}; }}
+QMenu::separator {{ height: 1px; background: #3a3f48; margin: 4px 8px; }}
+QScrollBar:vertical {{ background: transparent; width: 10px; margin: 0; }}
+QScrollBar:horizontal {{ background: transparent; height: 10px; margin: 0; }}
+QScrollBar::handle {{ background: #4a505b; border-radius: 4px; min-height: 30px; min-width: 30px; margin: 2px; }}
+QScrollBar::handle:hover {{ background: #5c6370; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
+#viewer, #viewerCanvas {{ background: #121417; }}
 #problemsButton {{ color: #f0b35a; border: none; padding: 0 8px; }}
 QSplitter::handle {{ background: #14161a; }}
 QToolTip {{ background: #2d323b; color: {TEXT}; border: 1px solid #444a55; }}

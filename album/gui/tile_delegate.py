@@ -1,10 +1,11 @@
 """How one photo tile is painted: a rounded card, the thumbnail fitted inside,
-a highlight when selected, and an optional similarity badge."""
+a highlight when selected, an optional similarity badge (matches weaker than
+the threshold faded) and an optional file name under the photo."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from album.gui.photo_model import FailureRole, ScoreRole
@@ -14,6 +15,7 @@ CARD_HOVER = QColor("#353a43")
 PLACEHOLDER = QColor("#3a3f48")
 ACCENT = QColor("#4c9aff")
 BADGE = QColor(0, 0, 0, 170)
+WEAKER_OPACITY = 0.45
 
 
 class TileDelegate(QStyledItemDelegate):
@@ -23,22 +25,42 @@ class TileDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.tile_size = tile_size
         self.show_scores = show_scores
+        self.show_names = False
+        self.dim_below: float | None = None   # scores under this are drawn faded (weaker matches)
+
+    def name_height(self) -> int:
+        return QFontMetrics(QFont()).height() + 4 if self.show_names else 0
+
+    def tile_hint(self) -> QSize:
+        return QSize(self.tile_size, self.tile_size + self.name_height())
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
-        return QSize(self.tile_size, self.tile_size)
+        return self.tile_hint()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         painter.save()
+        score = index.data(ScoreRole) if self.dim_below is not None else None
+        if score is not None and score < self.dim_below:
+            painter.setOpacity(WEAKER_OPACITY)
         painter.setRenderHint(QPainter.Antialiasing)
         painter.setRenderHint(QPainter.SmoothPixmapTransform)
-        rect = QRectF(option.rect).adjusted(3, 3, -3, -3)
+        hint = self.tile_hint()
+        rect = QRectF(0, 0, hint.width() - 6, hint.height() - 6)
+        rect.moveCenter(QRectF(option.rect).center())
         selected = bool(option.state & QStyle.State_Selected)
         hovered = bool(option.state & QStyle.State_MouseOver)
         card = QPainterPath()
         card.addRoundedRect(rect, 6, 6)
         painter.fillPath(card, CARD_HOVER if hovered or selected else CARD)
 
-        inner = rect.adjusted(5, 5, -5, -5)
+        name_height = self.name_height()
+        inner = rect.adjusted(5, 5, -5, -5 - name_height)
+        if name_height:
+            name_rect = QRectF(inner.left(), inner.bottom() + 2, inner.width(), name_height)
+            painter.setPen(QColor("#c9ced6"))
+            name = painter.fontMetrics().elidedText(str(index.data(Qt.DisplayRole) or ""), Qt.ElideMiddle,
+                                                    int(name_rect.width()))
+            painter.drawText(name_rect, Qt.AlignCenter, name)
         pixmap = index.data(Qt.DecorationRole)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             size = QSize(pixmap.width(), pixmap.height()).scaled(inner.size().toSize(), Qt.KeepAspectRatio)
@@ -58,7 +80,7 @@ class TileDelegate(QStyledItemDelegate):
         if self.show_scores:
             score = index.data(ScoreRole)
             if score is not None:
-                self._paint_badge(painter, rect, f"{score:.0%}")
+                self._paint_badge(painter, rect.adjusted(0, 0, 0, -name_height), f"{score:.0%}")
         if selected:
             painter.setPen(QPen(ACCENT, 3))
             painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), 6, 6)

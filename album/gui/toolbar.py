@@ -1,4 +1,7 @@
-"""The main toolbar: folder actions, searching, pause, problems, and the thumbnail size slider."""
+"""The main toolbar: folder actions, searching, pause, problems, and the thumbnail size slider.
+
+The slider never takes the keyboard focus: arrow keys and Home/End belong to the grid.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ class MainToolBar(QToolBar):
         self.size_slider.setRange(MIN_TILE, MAX_TILE)
         self.size_slider.setValue(DEFAULT_TILE)
         self.size_slider.setFixedWidth(140)
+        self.size_slider.setFocusPolicy(Qt.NoFocus)  # keys belong to the grid; Ctrl++ / Ctrl+- resize
         self.size_slider.setToolTip("Thumbnail size (Ctrl++ / Ctrl+-)")
         self.addWidget(self.size_slider)
 

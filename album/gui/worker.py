@@ -19,39 +19,33 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from album.errors import UserFacingError
-from album.gui.photo_model import ScoredPhoto
+from album.gui.messages import (NOT_INDEXED_YET, Folders, Photos, ScanReport, ScoredPhoto, SimilarAnswer,
+                                 SimilarQuery)
+from album.library.records import PhotoStatus
 from album.paths import LibraryPaths
 from album.tasks import Progress, TaskControl
+from album.vision.calibration import SIMILAR_AT
+
+if TYPE_CHECKING:  # the scanner imports the catalogue (SQLAlchemy): not while the window starts
+    from album.library.scanner import ScanSummary
 
 log = logging.getLogger(__name__)
 
-#: Matches fetched per question; the threshold slider filters them in the UI.
-SIMILAR_K = 50
-NOT_INDEXED_YET = "This photo is not indexed yet. Its similar photos appear as soon as indexing reaches it."
+#: the phase of a scan during which new files may be synced into the catalogue (``Indexer``'s meter)
+INDEXING_PHASE = "Indexing"
 
 
-@dataclass(frozen=True)
-class SimilarQuery:
-    """A question: photos similar to a library photo (``photo_id``) or to any file (``path``)."""
-
-    photo_id: int | None = None
-    path: str | None = None
-    purpose: str = "panel"            # "panel" (side panel) or "results" (results view)
-    k: int = SIMILAR_K
-
-
-@dataclass(frozen=True)
-class SimilarAnswer:
-    query: SimilarQuery
-    query_record: object | None       # the PhotoRecord asked about, None for an outside file
-    matches: list[ScoredPhoto] = field(default_factory=list)
-    error: str | None = None
-
+def merge_summaries(summary: ScanSummary, others: list[ScanSummary]) -> None:
+    """Count what syncs during a scan found as part of that scan."""
+    for other in others:
+        for name in ("new", "duplicates", "moved", "changed", "removed"):
+            setattr(summary, name, getattr(summary, name) + getattr(other, name))
+        summary.failed.extend(other.failed)
 
 class _ServingControl(TaskControl):
     """Pause/cancel for a scan that keeps answering questions while it is paused."""
@@ -70,15 +64,17 @@ class _ServingControl(TaskControl):
 
 
 class LibraryWorker(QObject):
-    opened = Signal(object)           # list[FolderInfo], right after the library opens
-    ready = Signal(float)             # the model is loaded (its default similarity threshold); questions are fast now
-    photosChanged = Signal(object)    # list[PhotoRecord], newest first
-    foldersChanged = Signal(object)   # list[FolderInfo]
-    failuresChanged = Signal(object)  # list[PhotoRecord] that could not be read
-    progress = Signal(object)         # Progress
+    """Owns the ``Album`` on the library thread; every signal carries a typed record."""
+
+    opened = Signal(Folders)          # right after the library opens
+    ready = Signal(float)             # the model is loaded (the starting threshold, calibrated 0-1); questions are fast now
+    photosChanged = Signal(Photos)    # readable photos, newest first
+    foldersChanged = Signal(Folders)
+    failuresChanged = Signal(Photos)  # photos that could not be read
+    progress = Signal(Progress)
     busyChanged = Signal(bool)        # a scan started / ended
-    scanFinished = Signal(object)     # ScanSummary
-    similarReady = Signal(object)     # SimilarAnswer
+    scanFinished = Signal(ScanReport)
+    similarReady = Signal(SimilarAnswer)
     problem = Signal(str)             # plain words for the user
     closed = Signal()
     _wake = Signal()
@@ -100,6 +96,8 @@ class LibraryWorker(QObject):
         self._owner_thread: threading.Thread | None = None
         self._closing = False
         self._read_only = False
+        self._phase: str | None = None
+        self._synced_meanwhile: list[ScanSummary] = []
         self._wake.connect(self._drain, Qt.QueuedConnection)
 
     # -- thread-safe entry points (any thread) ---------------------------------------------------------
@@ -146,10 +144,11 @@ class LibraryWorker(QObject):
                 self.problem.emit("Another album process (a second window or an `album scan`) is changing "
                                   "this library, so this window can show and search it but not update it. "
                                   "Close the other one and restart album to watch and index again.")
-            self.opened.emit(self.album.folders())
+            self.opened.emit(Folders(self.album.folders()))
             self._emit_photos()
             self.album.warm_up()
-            self.ready.emit(self.album.default_min_score)
+            # the same starting threshold for every model: the calibrated start of "similar"
+            self.ready.emit(SIMILAR_AT)
         except UserFacingError as exc:
             self.problem.emit(str(exc))
         except Exception as exc:
@@ -160,15 +159,15 @@ class LibraryWorker(QObject):
     @Slot(str)
     def add_folder(self, path: str) -> None:
         if self._guard(lambda: self.album.add_folder(path)) is not None:
-            self.foldersChanged.emit(self.album.folders())
+            self.foldersChanged.emit(Folders(self.album.folders()))
             self.request_scan([self._resolved(path)])
 
     @Slot(str)
     def remove_folder(self, path: str) -> None:
         if self._guard(lambda: self.album.remove_folder(path)) is not None:
-            self.foldersChanged.emit(self.album.folders())
+            self.foldersChanged.emit(Folders(self.album.folders()))
             self._emit_photos()
-            self.failuresChanged.emit(self.album.failures())
+            self.failuresChanged.emit(Photos(self.album.failures()))
 
     @Slot()
     def close(self) -> None:
@@ -214,7 +213,9 @@ class LibraryWorker(QObject):
             self._serve_questions()
 
     def _scan(self, folders: list[str] | None) -> None:
-        control = _ServingControl(self._serve_questions, threading.current_thread())
+        control = _ServingControl(self._serve_between_steps, threading.current_thread())
+        self._phase = None
+        self._synced_meanwhile = []
         if self._paused:
             control.pause()
         self.control = control
@@ -224,13 +225,16 @@ class LibraryWorker(QObject):
                                                           control=control))
         finally:
             self.control = None
+            self._phase = None
             self.busyChanged.emit(False)
         if self.album is None:
             return
+        if summary is not None:
+            merge_summaries(summary, self._synced_meanwhile)
         self._emit_photos()
         folders_now = self._guard(self.album.folders) or []
-        self.foldersChanged.emit(folders_now)
-        self.failuresChanged.emit(self._guard(self.album.failures) or [])
+        self.foldersChanged.emit(Folders(folders_now))
+        self.failuresChanged.emit(Photos(self._guard(self.album.failures) or []))
         for folder in folders_now:
             if not folder.exists and folder.path not in self._missing_reported:
                 self._missing_reported.add(folder.path)
@@ -239,13 +243,14 @@ class LibraryWorker(QObject):
             elif folder.exists:
                 self._missing_reported.discard(folder.path)
         if summary is not None:
-            self.scanFinished.emit(summary)
+            self.scanFinished.emit(ScanReport.of(summary))
 
     def _on_progress(self, progress: Progress) -> None:
         self.progress.emit(progress)
         if threading.current_thread() is not self._owner_thread:
             return
-        self._serve_questions()
+        self._phase = progress.phase
+        self._serve_between_steps()
         now = time.monotonic()
         if now - self._last_refresh >= self._refresh_interval_s:
             self._emit_photos()
@@ -255,7 +260,28 @@ class LibraryWorker(QObject):
         self._last_refresh = time.monotonic()
         photos = self._guard(self.album.photos) if self.album is not None else None
         if photos is not None:
-            self.photosChanged.emit(photos)
+            self.photosChanged.emit(Photos(photos))
+
+    def _serve_between_steps(self) -> None:
+        """Between two steps of a scan: answer questions, and record files that appeared or vanished
+        meanwhile (a watcher event) at once, instead of after the whole indexing backlog."""
+        self._serve_questions()
+        self._sync_meanwhile()
+
+    def _sync_meanwhile(self) -> None:
+        # Only while encoding: the catalogue part of the running scan is over, so a sync cannot race it.
+        if self.album is None or self._phase != INDEXING_PHASE:
+            return
+        with self._lock:
+            folders = None if self._scan_all else sorted(self._scan_folders)
+            self._scan_all, self._scan_folders = False, set()
+        if folders == []:
+            return
+        summary = self._guard(lambda: self.album.sync(folders=folders))
+        if summary is not None:
+            self._synced_meanwhile.append(summary)
+            self._emit_photos()
+            self.failuresChanged.emit(Photos(self._guard(self.album.failures) or []))
 
     def _serve_questions(self) -> None:
         while self.album is not None:
@@ -272,14 +298,16 @@ class LibraryWorker(QObject):
                 record = album.photo(query.photo_id)
                 if record is None:
                     return SimilarAnswer(query, None, error="This photo is no longer in the library.")
-                if record.status == "pending":
+                if record.status == PhotoStatus.PENDING:
                     return SimilarAnswer(query, record, error=NOT_INDEXED_YET)
                 matches = album.similar_to_photo(query.photo_id, k=query.k, min_score=0.0)
             else:
                 record = None
                 matches = album.similar_to_file(query.path, k=query.k, min_score=0.0)
             records = album.photos_by_ids(m.photo_id for m in matches if m.photo_id is not None)
-            scored = [ScoredPhoto(records.get(m.photo_id), m.path, float(m.score)) for m in matches]
+            scale = album.score_scale
+            scored = [ScoredPhoto(records.get(m.photo_id), m.path, scale.percent(m.score) / 100, scale.band(m.score),
+                                  float(m.score)) for m in matches]
             return SimilarAnswer(query, record, scored)
         except UserFacingError as exc:
             return SimilarAnswer(query, None, error=str(exc))

@@ -9,71 +9,25 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
-from album.gui.bridge import LibraryBridge
-from album.gui.main_window import LIBRARY, RESULTS, WELCOME, MainWindow
+from album.gui.pages import Page
 from album.gui.photo_actions import FIND_SIMILAR
 from album.gui.photo_model import PhotoRole
-from album.tasks import SynchronousExecutor
 from tests.conftest import make_photo, near_copy
+from tests.gui.conftest import TIMEOUT_MS, indexed_window, wait_until_indexed
 
-TIMEOUT_MS = 30_000
 # the offscreen platform plugin says this about every top-level window; it is not a problem of ours
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-
-
-@pytest.fixture
-def make_window(qtbot, library_paths, encoder):
-    windows = []
-
-    def make(debounce_s: float = 0.3) -> MainWindow:
-        from album.engine import Album
-
-        def opener(paths):
-            return Album.open(paths, model=encoder, executor=SynchronousExecutor())
-
-        bridge = LibraryBridge(library_paths, opener=opener, debounce_s=debounce_s)
-        window = MainWindow(library_paths, bridge=bridge)
-        qtbot.addWidget(window)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        assert not window.bridge.thread.isRunning()
-
-
-@pytest.fixture
-def album_dir(photo_dir):
-    """Eight distinct photos plus a near copy of photo 0 (the same subject)."""
-    with make_photo(0).copy() as original:
-        near_copy(original).save(photo_dir / "photo_0_copy.jpg", quality=80)
-    return photo_dir
-
-
-def wait_until_indexed(qtbot, window, count):
-    qtbot.waitUntil(lambda: window.photo_model.rowCount() == count and not window.status.bar.isVisible(),
-                    timeout=TIMEOUT_MS)
-
-
-def indexed_window(qtbot, make_window, folder):
-    window = make_window()
-    qtbot.waitUntil(lambda: window._opened, timeout=TIMEOUT_MS)
-    window.add_folder(str(folder))
-    wait_until_indexed(qtbot, window, 9)
-    return window
 
 
 def test_first_run_shows_welcome_then_adding_a_folder_shows_its_photos(qtbot, make_window, album_dir):
     window = make_window()
     qtbot.waitUntil(lambda: window._opened, timeout=TIMEOUT_MS)
-    assert window.pages.currentIndex() == WELCOME
+    assert window.pages.page() == Page.WELCOME
     window.add_folder(str(album_dir))
     wait_until_indexed(qtbot, window, 9)
-    assert window.pages.currentIndex() == LIBRARY
+    assert window.pages.page() == Page.LIBRARY
     assert "9 photos" in window.status.photo_count.text()
-    assert window.folder_list.list.count() == 2  # "All photos" and the folder
+    assert window.folder_list.tree.topLevelItemCount() == 2  # "All photos" and the folder
     qtbot.waitUntil(lambda: window.photo_model.index(0).data(Qt.DecorationRole) is not None, timeout=TIMEOUT_MS)
     assert any(window.paths.thumbnails.rglob("*.jpg")), "thumbnails are cached on disk"
     qtbot.waitUntil(lambda: "Watching 1 folder" in window.status.watching.text(), timeout=TIMEOUT_MS)
@@ -95,17 +49,17 @@ def test_selecting_a_photo_fills_the_similar_panel(qtbot, make_window, album_dir
 
 def test_context_menu_find_similar_shows_results(qtbot, make_window, album_dir):
     window = indexed_window(qtbot, make_window, album_dir)
-    menu = window.context_menu_for(window.photo_model.index(0))
+    menu = window.search.context_menu_for(window.photo_model.index(0))
     actions = [a.text() for a in menu.actions() if a.text()]
     assert actions == [FIND_SIMILAR, "Open with default application", "Show in folder", "Copy path"]
     next(a for a in menu.actions() if a.text() == FIND_SIMILAR).trigger()
-    assert window.pages.currentIndex() == RESULTS
+    assert window.pages.page() == Page.RESULTS
     qtbot.waitUntil(lambda: window.results.model.rowCount() > 0, timeout=TIMEOUT_MS)
     scores = [item.score for item in window.results.model.items()]
     assert scores == sorted(scores, reverse=True)
     # go on searching from a result
     first = window.results.model.index(0)
-    next(a for a in window.context_menu_for(first).actions() if a.text() == FIND_SIMILAR).trigger()
+    next(a for a in window.search.context_menu_for(first).actions() if a.text() == FIND_SIMILAR).trigger()
     qtbot.waitUntil(lambda: window.results.model.rowCount() > 0, timeout=TIMEOUT_MS)
     assert "similar to" in window.results.title.text()
 
@@ -126,7 +80,7 @@ def test_dropping_an_outside_image_searches_without_adding_it(qtbot, make_window
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(outside))])
     drop_on(window, mime)
-    assert window.pages.currentIndex() == RESULTS
+    assert window.pages.page() == Page.RESULTS
     qtbot.waitUntil(lambda: window.results.model.rowCount() > 0, timeout=TIMEOUT_MS)
     assert window.results.model.items()[0].path.endswith("photo_3.jpg")
     assert window.photo_model.rowCount() == 9, "the dropped file is not added to the library"
@@ -162,7 +116,7 @@ def test_unreadable_files_and_removing_a_folder(qtbot, make_window, album_dir):
     assert window.failures[0].failure
     window.remove_folder(str(album_dir))
     qtbot.waitUntil(lambda: window.photo_model.rowCount() == 0, timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: window.pages.currentIndex() == WELCOME, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.pages.page() == Page.WELCOME, timeout=TIMEOUT_MS)
     assert (album_dir / "photo_1.jpg").exists(), "removing a folder never touches the files"
 
 
@@ -206,15 +160,27 @@ def test_a_folder_that_disappears_is_reported_in_plain_words(qtbot, make_window,
     window.bridge.rescan()
     qtbot.waitUntil(lambda: window.banner.isVisible() and "not available" in window.banner.text(),
                     timeout=TIMEOUT_MS)
-    assert "missing" in window.folder_list.list.item(1).text()
+    assert "missing" in window.folder_list.tree.topLevelItem(1).text(1)
     qtbot.waitUntil(lambda: "Watching 0 folders" in window.status.watching.text(), timeout=TIMEOUT_MS)
 
 
-def test_the_threshold_slider_starts_at_the_models_calibrated_threshold(qtbot, make_window, encoder):
-    encoder_threshold = round(encoder.min_score * 100)
-    assert encoder_threshold != 50  # differs from the slider's value before the model is loaded
-    window = make_window()
-    qtbot.waitUntil(lambda: window.side_panel.threshold.value() == encoder_threshold, timeout=TIMEOUT_MS)
+def test_scores_read_as_calibrated_percents_from_a_threshold_of_50(qtbot, make_window, album_dir):
+    """The slider starts at 50 % (the calibrated start of "similar") for every model, and a near copy
+    reads as at least 95 % (a near-duplicate from 99 %); tests/vision/test_calibration.py checks
+    unrelated real photos."""
+    window = indexed_window(qtbot, make_window, album_dir)
+    assert window.side_panel.threshold.value() == 50
+    window.side_panel.threshold.setValue(0)
+    row = next(r for r in range(9) if window.photo_model.index(r).data(PhotoRole).path.endswith("photo_0.jpg"))
+    window.grid.setCurrentIndex(window.photo_model.index(row))
+    qtbot.waitUntil(lambda: window.side_panel.similar_model.rowCount() == 8, timeout=TIMEOUT_MS)
+    best, *others = window.side_panel.visible_matches()
+    assert best.path.endswith("photo_0_copy.jpg") and best.score >= 0.95
+    assert best.band == ("near-duplicate" if best.score >= 0.99 else "very similar")
+    assert best.cosine is not None and best.cosine < 1 and best.cosine != best.score
+    assert all(match.score <= best.score for match in others)  # (generated photos all look alike)
+    tooltip = window.side_panel.similar_model.index(0).data(Qt.ToolTipRole)
+    assert f"{best.score:.0%} similar, {best.band}" in tooltip
 
 
 def test_welcome_offers_the_pictures_folder(qtbot, make_window, album_dir, monkeypatch):

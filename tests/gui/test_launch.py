@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
 
 import pytest
@@ -12,7 +13,6 @@ from PySide6.QtWidgets import QApplication
 
 from album.gui import launch
 from album.gui.main_window import MainWindow
-from album.gui.status_bar import describe_scan
 from album.gui.problems_dialog import ProblemsDialog
 from album.gui.viewer import PhotoViewer
 
@@ -105,8 +105,9 @@ def test_problems_dialog_lists_files_with_reasons(qtbot):
     assert dialog.tree.topLevelItem(0).text(1) == "damaged or truncated image"
 
 
-def test_scan_summary_in_plain_words():
-    class Summary:
-        new, moved, changed, removed, failed, cancelled = 1200, 3, 0, 0, [("a", "b")], False
-
-    assert describe_scan(Summary()) == "Up to date · 1,200 new, 3 moved, 1 unreadable"
+def test_the_window_starts_without_the_catalogue_or_the_model():
+    """The window shows while the library thread imports SQLAlchemy and PyTorch (start-up under 1 s)."""
+    code = ("import sys; import album.gui.main_window; "
+            "print(sorted(m for m in ('sqlalchemy', 'torch', 'album.engine') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"

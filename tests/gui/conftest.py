@@ -1,0 +1,154 @@
+"""GUI fixtures: a main window on the real engine, and one on a stub library the test drives by hand."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pytest
+
+from album.gui.bridge import LibraryBridge
+from album.gui.main_window import MainWindow
+from album.library.records import FolderInfo, PhotoRecord, PhotoStatus
+from album.library.scanner import ScanSummary
+from album.paths import LibraryPaths
+from album.search.similar import Match
+from album.tasks import SynchronousExecutor
+from album.vision.calibration import ScoreScale
+from tests.conftest import make_photo, near_copy
+
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def make_window(qtbot, library_paths, encoder):
+    """``make()`` opens a main window on the real engine (the session's encoder, no thread pool)."""
+    windows = []
+
+    def make(debounce_s: float = 0.3) -> MainWindow:
+        from album.engine import Album
+
+        def opener(paths):
+            return Album.open(paths, model=encoder, executor=SynchronousExecutor())
+
+        bridge = LibraryBridge(library_paths, opener=opener, debounce_s=debounce_s)
+        window = MainWindow(library_paths, bridge=bridge)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        assert not window.bridge.thread.isRunning()
+
+
+@pytest.fixture
+def album_dir(photo_dir):
+    """Eight distinct photos plus a near copy of photo 0 (the same subject)."""
+    with make_photo(0).copy() as original:
+        near_copy(original).save(photo_dir / "photo_0_copy.jpg", quality=80)
+    return photo_dir
+
+
+def wait_until_indexed(qtbot, window, count):
+    qtbot.waitUntil(lambda: window.photo_model.rowCount() == count and not window.status.bar.isVisible(),
+                    timeout=TIMEOUT_MS)
+
+
+def indexed_window(qtbot, make_window, folder, count: int = 9):
+    window = make_window()
+    qtbot.waitUntil(lambda: window._opened, timeout=TIMEOUT_MS)
+    window.add_folder(str(folder))
+    wait_until_indexed(qtbot, window, count)
+    return window
+
+
+def record(photo_id: int, *, folder_id: int = 1, mtime_s: int = 0, taken: datetime | None = None,
+           camera: str | None = None, status: PhotoStatus = PhotoStatus.OK, folder: str = "/stub") -> PhotoRecord:
+    """A photo record for a stub library (its file does not exist: the thumbnail fails quietly)."""
+    return PhotoRecord(photo_id, f"{folder}/photo_{photo_id:04d}.jpg", folder_id, 1000, mtime_s * 10**9,
+                       f"hash{photo_id:08d}", 640 if status == PhotoStatus.OK else None,
+                       480 if status == PhotoStatus.OK else None, taken, camera, status, None)
+
+
+@dataclass
+class StubAlbum:
+    """Just enough of ``Album`` for the worker; the test emits the worker's signals itself."""
+
+    folder_infos: list[FolderInfo] = field(default_factory=list)
+    similar_asked: list[int] = field(default_factory=list)
+    records: dict[int, PhotoRecord] = field(default_factory=dict)
+    default_min_score: float = 0.5
+    read_only: bool = False
+    #: scores read as they are: cosine 0.9 shows as 90 %
+    score_scale: ScoreScale = ScoreScale((0.0, 1.0), (0.0, 1.0), 1.0)
+
+    def folders(self):
+        return list(self.folder_infos)
+
+    def photos(self):
+        return []
+
+    def failures(self):
+        return []
+
+    def warm_up(self):
+        pass
+
+    def scan(self, folders=None, progress=None, control=None):
+        return ScanSummary()
+
+    def sync(self, folders=None):
+        return ScanSummary()
+
+    def photo(self, photo_id):
+        return self.records.get(photo_id)
+
+    def photos_by_ids(self, ids):
+        return {i: self.records[i] for i in ids if i in self.records}
+
+    def similar_to_photo(self, photo_id, k=50, min_score=None):
+        self.similar_asked.append(photo_id)
+        return [Match(i, r.path, 0.905 - 0.01 * n) for n, (i, r) in enumerate(self.records.items()) if i != photo_id]
+
+    def similar_to_file(self, path, k=50, min_score=None):
+        return []
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def stub_window(qtbot, tmp_path):
+    """``make(folders=1, gate=None)``: a main window on a ``StubAlbum`` with that many folders, once the
+    worker is idle; ``gate`` (a ``threading.Event``) holds the library closed until it is set; ``paths``
+    reopens a library of an earlier window."""
+    windows = []
+
+    def make(folders: int = 1, gate: threading.Event | None = None, wait: bool = True,
+             paths: LibraryPaths | None = None) -> MainWindow:
+        stub = StubAlbum([FolderInfo(i + 1, f"/stub{i + 1}", 0, True) for i in range(folders)])
+
+        def opener(_paths):
+            if gate is not None:
+                gate.wait(10)
+            return stub
+
+        paths = paths or LibraryPaths.at(tmp_path / f"library{len(windows)}")
+        paths.ensure()
+        window = MainWindow(paths, bridge=LibraryBridge(paths, opener=opener, watch=False))
+        window.stub = stub
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        if wait:
+            qtbot.waitUntil(lambda: window._opened and not window.status.bar.isVisible(), timeout=TIMEOUT_MS)
+            qtbot.wait(50)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()

@@ -1,0 +1,125 @@
+"""LibraryWorker on its own, with a real Album on a tmp library: typed records in every signal."""
+
+from __future__ import annotations
+
+import pytest
+
+from album.engine import Album
+from album.gui.messages import Folders, Photos, Purpose, ScanReport, ScoredPhoto, SimilarAnswer, SimilarQuery
+from album.gui.worker import LibraryWorker
+from album.library.records import FolderInfo, PhotoRecord, PhotoStatus
+from album.tasks import Progress, SynchronousExecutor
+from tests.conftest import make_photo, near_copy
+
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def worker(qtbot, library_paths, encoder):
+    """A worker on the test's thread (its queued wake-ups run in qtbot's event loop)."""
+    worker = LibraryWorker(library_paths, lambda paths: Album.open(paths, model=encoder,
+                                                                   executor=SynchronousExecutor()))
+    yield worker
+    worker.cancel()
+    if worker.album is not None:
+        worker.album.close()
+
+
+def started(qtbot, worker) -> LibraryWorker:
+    opened = []
+    worker.opened.connect(opened.append)
+    with qtbot.waitSignals([worker.opened, worker.ready], timeout=TIMEOUT_MS):
+        worker.start()
+    assert opened == [Folders()]
+    with qtbot.waitSignal(worker.busyChanged, check_params_cb=lambda busy: not busy, timeout=TIMEOUT_MS):
+        pass  # the start-up scan of an empty library
+    return worker
+
+
+def indexed(qtbot, worker, folder) -> ScanReport:
+    with qtbot.waitSignal(worker.scanFinished, timeout=TIMEOUT_MS) as finished:
+        worker.add_folder(str(folder))
+    return finished.args[0]
+
+
+def test_opening_announces_folders_and_the_calibrated_starting_threshold(qtbot, worker, encoder):
+    opened, ready = [], []
+    worker.opened.connect(opened.append)
+    worker.ready.connect(ready.append)
+    with qtbot.waitSignals([worker.opened, worker.ready], timeout=TIMEOUT_MS):
+        worker.start()
+    assert isinstance(opened[0], Folders)
+    assert ready == [pytest.approx(0.5)]  # the start of "similar", the same for every model
+
+
+def test_adding_a_folder_scans_it_and_reports_typed_records(qtbot, worker, photo_dir):
+    started(qtbot, worker)
+    progress, photos, folders = [], [], []
+    worker.progress.connect(progress.append)
+    worker.photosChanged.connect(photos.append)
+    worker.foldersChanged.connect(folders.append)
+    summary = indexed(qtbot, worker, photo_dir)
+    assert isinstance(summary, ScanReport) and summary.new == 8
+    assert progress and all(isinstance(p, Progress) for p in progress)
+    assert isinstance(photos[-1], Photos) and len(photos[-1]) == 8
+    assert all(isinstance(r, PhotoRecord) and r.status == PhotoStatus.OK for r in photos[-1])
+    assert isinstance(folders[-1], Folders)
+    assert folders[-1] == [FolderInfo(folders[-1][0].id, str(photo_dir), 8, True)]
+
+
+def test_similar_to_a_library_photo(qtbot, worker, photo_dir):
+    with make_photo(0).copy() as original:
+        near_copy(original).save(photo_dir / "photo_0_copy.jpg", quality=80)
+    started(qtbot, worker)
+    records = []
+    worker.photosChanged.connect(records.append)
+    indexed(qtbot, worker, photo_dir)
+    query = next(r for r in records[-1] if r.path.endswith("photo_0.jpg"))
+    with qtbot.waitSignal(worker.similarReady, timeout=TIMEOUT_MS) as answered:
+        worker.ask_similar(SimilarQuery(photo_id=query.id, purpose=Purpose.RESULTS))
+    answer = answered.args[0]
+    assert isinstance(answer, SimilarAnswer) and answer.error is None
+    assert answer.query.purpose == Purpose.RESULTS
+    assert answer.query_record == query
+    assert all(isinstance(m, ScoredPhoto) and isinstance(m.record, PhotoRecord) for m in answer.matches)
+    assert answer.matches[0].path.endswith("photo_0_copy.jpg")
+    assert [m.score for m in answer.matches] == sorted((m.score for m in answer.matches), reverse=True)
+
+
+def test_similar_to_an_outside_file_and_to_a_photo_that_is_gone(qtbot, worker, photo_dir, tmp_path):
+    started(qtbot, worker)
+    indexed(qtbot, worker, photo_dir)
+    outside = tmp_path / "outside.png"
+    near_copy(make_photo(3)).save(outside)
+    with qtbot.waitSignal(worker.similarReady, timeout=TIMEOUT_MS) as answered:
+        worker.ask_similar(SimilarQuery(path=str(outside)))
+    answer = answered.args[0]
+    assert answer.query_record is None and answer.matches[0].path.endswith("photo_3.jpg")
+    with qtbot.waitSignal(worker.similarReady, timeout=TIMEOUT_MS) as answered:
+        worker.ask_similar(SimilarQuery(photo_id=10_000))
+    assert answered.args[0].error == "This photo is no longer in the library."
+    assert answered.args[0].matches == []
+
+
+def test_unreadable_files_and_removing_the_folder(qtbot, worker, photo_dir):
+    (photo_dir / "broken.jpg").write_bytes(b"not a jpeg")
+    started(qtbot, worker)
+    failures = []
+    worker.failuresChanged.connect(failures.append)
+    indexed(qtbot, worker, photo_dir)
+    assert isinstance(failures[-1], Photos)
+    assert [(r.path.endswith("broken.jpg"), r.status) for r in failures[-1]] == [(True, PhotoStatus.FAILED)]
+    folders, photos = [], []
+    worker.foldersChanged.connect(folders.append)
+    worker.photosChanged.connect(photos.append)
+    with qtbot.waitSignals([worker.foldersChanged, worker.photosChanged], timeout=TIMEOUT_MS):
+        worker.remove_folder(str(photo_dir))
+    assert folders == [[]] and photos == [[]]
+    assert (photo_dir / "photo_1.jpg").exists()
+
+
+def test_a_library_problem_is_reported_in_plain_words(qtbot, worker, tmp_path):
+    started(qtbot, worker)
+    with qtbot.waitSignal(worker.problem, timeout=TIMEOUT_MS) as problem:
+        worker.add_folder(str(tmp_path / "nowhere"))
+    assert "not a folder" in problem.args[0]
