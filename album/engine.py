@@ -37,7 +37,8 @@ __all__ = ["Album", "FolderInfo", "LibraryStatus", "Match", "ModelStatus", "Phot
 class Album:
     DEFAULT_K = 20
 
-    def __init__(self, paths: LibraryPaths, model: "str | Encoder" = "default", executor: Executor | None = None):
+    def __init__(self, paths: LibraryPaths, model: "str | Encoder" = "default", executor: Executor | None = None,
+                 decoder=None):
         self.paths = paths.ensure()
         self._closed = False
         self._lock = FileLock(paths.root / "album.lock")
@@ -49,22 +50,29 @@ class Album:
         self.catalogue = Catalogue(paths.catalogue)
         self._own_executor = executor is None
         self.executor = executor or ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
-                                                       thread_name_prefix="album-decode")
+                                                       thread_name_prefix="album-io")
+        #: decodes photos for the encoders: worker processes (a crashing decoder costs one file), or
+        #: the injected executor's threads (tests run synchronously)
+        self._decoder = decoder
         self.encoders = ActiveEncoders(self.catalogue, model, writable=not self.read_only)
         self.indexes = IndexSet(self.catalogue, paths.index_dir, persist=not self.read_only)
         self._search: SimilarPhotos | None = None
 
     @classmethod
-    def open(cls, paths: LibraryPaths, model: "str | Encoder" = "default", executor: Executor | None = None) -> "Album":
+    def open(cls, paths: LibraryPaths, model: "str | Encoder" = "default", executor: Executor | None = None,
+             decoder=None) -> "Album":
         """Open (or create) the library; ``model`` (the similarity model) is a model choice for
-        ``open_encoder`` or a loaded encoder."""
-        return cls(paths, model, executor)
+        ``open_encoder`` or a loaded encoder; ``executor`` runs file hashing (and decoding, when it is
+        injected); ``decoder`` (an ``indexing.decoding`` decoder) overrides how photos are decoded."""
+        return cls(paths, model, executor, decoder)
 
     def close(self) -> None:
         """Release the library (idempotent)."""
         if self._closed:
             return
         self._closed = True
+        if self._decoder is not None:
+            self._decoder.close()
         if self._own_executor:
             self.executor.shutdown(wait=True, cancel_futures=True)
         self.catalogue.close()
@@ -104,8 +112,11 @@ class Album:
         return self._search
 
     def warm_up(self) -> None:
-        """Load the CNN and the index now, so the first query is not slow."""
+        """Load the CNN and the index, and start the decoder processes, so the first query and the
+        first scan do not wait for them."""
         self.search.ensure_index()
+        if not self.read_only:
+            self.decoder.start()
 
     # -- folders -----------------------------------------------------------------
     def add_folder(self, path: str | os.PathLike[str]) -> FolderInfo:
@@ -170,7 +181,7 @@ class Album:
             if encode:
                 from album.indexing.indexer import Indexer  # imports torch: only when encoding
 
-                Indexer(self.catalogue, self.encoders.all(), self.executor).encode_pending(
+                Indexer(self.catalogue, self.encoders.all(), self.decoder).encode_pending(
                     summary, self.indexes.add, progress, control, counted_new=changes.new)
         except Cancelled:
             summary.cancelled = True
@@ -191,6 +202,14 @@ class Album:
         self.indexes.remove(changes.removed)
         self.indexes.add_copies(changes.added)
         return changes
+
+    @property
+    def decoder(self):
+        if self._decoder is None:
+            from album.indexing.decoding import InProcessDecoder, ProcessDecoder
+
+            self._decoder = ProcessDecoder() if self._own_executor else InProcessDecoder(self.executor)
+        return self._decoder
 
     def _load_indexes(self) -> None:
         for encoder in self.encoders.all():

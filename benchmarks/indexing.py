@@ -32,6 +32,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=1000, help="photos to copy into the test library")
     parser.add_argument("--model", default="default")
     parser.add_argument("--rehead", type=int, default=10_000, help="library size for the re-heading figure")
+    parser.add_argument("--decoder", choices=("processes", "threads"), default="processes",
+                        help="decode in worker processes (the app's default) or in threads (no crash isolation)")
     args = parser.parse_args()
     if not args.data.is_dir():
         raise SystemExit(f"{args.data} not found")
@@ -43,7 +45,14 @@ def main() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
         rows = []
-        with Album.open(LibraryPaths.at(Path(scratch) / "lib"), model=args.model) as album:
+        decoder = None
+        if args.decoder == "threads":
+            from concurrent.futures import ThreadPoolExecutor
+
+            from album.indexing.decoding import InProcessDecoder
+
+            decoder = InProcessDecoder(ThreadPoolExecutor(max(2, os.cpu_count() or 2)))
+        with Album.open(LibraryPaths.at(Path(scratch) / "lib"), model=args.model, decoder=decoder) as album:
             start = time.perf_counter()
             album.warm_up()
             rows.append(("model load + empty index", f"{time.perf_counter() - start:.2f} s"))
@@ -80,7 +89,8 @@ def main() -> None:
                          f"{statistics.median(timings) * 1e3:.0f} ms"))
     rows.append(("decode a 12-megapixel JPEG: draft mode to 256 px / full size", _decode_timings()))
     rows.append(_rehead_timing(args.model, args.rehead))
-    print(f"\n| {args.data.name}, {len(files)} photos, model {args.model}, {os.cpu_count()} cores | measured |")
+    print(f"\n| {args.data.name}, {len(files)} photos, model {args.model}, decoding in {args.decoder}, "
+          f"{os.cpu_count()} cores | measured |")
     print("|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")
@@ -117,7 +127,9 @@ def _rehead_timing(model: str, count: int) -> tuple[str, str]:
     import numpy as np
     import torch
 
-    from album.indexing import indexer
+    from concurrent.futures import ThreadPoolExecutor
+
+    from album.indexing.decoding import InProcessDecoder, decode_job
     from album.library.catalogue import EncodedPhoto
     from album.vision.encoder import Encoder
     from album.vision.head import ResidualHead
@@ -126,9 +138,9 @@ def _rehead_timing(model: str, count: int) -> tuple[str, str]:
     encoder = open_encoder(model, device="cpu")
     rng = np.random.default_rng(0)
     decoded = []
-    indexer.load_image = lambda path, **_: decoded.append(path)  # any decode would be counted
+    counting = InProcessDecoder(ThreadPoolExecutor(2), lambda job: decoded.append(job) or decode_job(job))
     with tempfile.TemporaryDirectory() as scratch, \
-            Album.open(LibraryPaths.at(Path(scratch) / "lib"), model=encoder) as album:
+            Album.open(LibraryPaths.at(Path(scratch) / "lib"), model=encoder, decoder=counting) as album:
         folder = album.catalogue.add_folder("/photos")
         with album.catalogue.scan_batch() as batch:
             ids = [batch.add_photo(folder.id, f"/photos/{n}.jpg", 1, 1, f"h{n}") for n in range(count)]

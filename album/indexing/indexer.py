@@ -1,7 +1,7 @@
 """Encoding: bring every active encoder's embeddings up to date, fast and interruptibly.
 
-Each photo that any encoder lacks is decoded once (JPEG draft mode, in the
-executor's worker threads, a bounded window ahead of the model) and feeds
+Each photo that any encoder lacks is decoded once (JPEG draft mode, by the
+decoder's worker processes, a bounded window ahead of the model) and feeds
 every encoder that lacks it; encoders sharing a backbone share one forward
 pass.  The pooled backbone features are kept (float16), so an encoder that
 only puts a new head on a backbone already run (a personal model) is served
@@ -14,18 +14,17 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence, Set
-from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from album.errors import UnreadableImage
+from album.indexing.decoding import DecodeJob, Decoded, InProcessDecoder, ProcessDecoder
 from album.indexing.reheading import rehead
 from album.library.catalogue import Catalogue, EncodedPhoto
 from album.library.scanner import ScanSummary
 from album.library.schema import Photo
-from album.media.imageio import ImageInfo, load_image
 from album.tasks import ProgressCallback, ProgressMeter, TaskControl
 from album.vision.encoder import Encoder
 
@@ -38,24 +37,20 @@ VectorsCallback = Callable[[str, list[int], np.ndarray], None]
 
 @dataclass
 class Prepared:
+    """A photo decoded (or not) for the encoders that need it."""
+
     photo: Photo
     needs: tuple[Encoder, ...]
-    tensors: dict[str, torch.Tensor] = field(default_factory=dict)   # features id -> preprocessed image
-    info: ImageInfo | None = None
-    error: str | None = None
+    decoded: Decoded
+
+    @property
+    def error(self) -> str | None:
+        return self.decoded.error
 
 
-def prepare(photo: Photo, needs: tuple[Encoder, ...]) -> Prepared:
-    """Decode one photo once and preprocess it for each backbone that needs it (runs in a worker thread)."""
-    try:
-        image, info = load_image(photo.path, min_side=max(encoder.decode_size for encoder in needs))
-    except UnreadableImage as exc:
-        return Prepared(photo, needs, error=str(exc))
-    prepared = Prepared(photo, needs, info=info)
-    for encoder in needs:
-        if encoder.features_id not in prepared.tensors:
-            prepared.tensors[encoder.features_id] = encoder.preprocess(image)
-    return prepared
+def decode_job(photo: Photo, needs: tuple[Encoder, ...]) -> DecodeJob:
+    preprocessing = {encoder.features_id: encoder.preprocessing for encoder in needs}
+    return DecodeJob(photo.path, max(encoder.decode_size for encoder in needs), tuple(preprocessing.items()))
 
 
 @dataclass
@@ -71,10 +66,10 @@ class Plan:
 
 
 class Indexer:
-    def __init__(self, catalogue: Catalogue, encoders: Sequence[Encoder], executor: Executor):
+    def __init__(self, catalogue: Catalogue, encoders: Sequence[Encoder], decoder: InProcessDecoder | ProcessDecoder):
         self.catalogue = catalogue
         self.encoders = list(encoders)
-        self.executor = executor
+        self.decoder = decoder
 
     def encode_pending(self, summary: ScanSummary, on_vectors: VectorsCallback, progress: ProgressCallback | None,
                        control: TaskControl, counted_new: Set[int] = frozenset()) -> None:
@@ -111,7 +106,7 @@ class Indexer:
     def _decode_and_encode(self, work: list[tuple[Photo, tuple[Encoder, ...]]], summary: ScanSummary,
                            on_vectors: VectorsCallback, meter: ProgressMeter, control: TaskControl,
                            counted_new: Set[int]) -> None:
-        queue: deque[Future[Prepared]] = deque()
+        queue: deque[tuple[Photo, tuple[Encoder, ...], DecodeJob, Future]] = deque()
         upcoming = iter(work)
         batch: list[Prepared] = []
 
@@ -120,13 +115,15 @@ class Indexer:
                 item = next(upcoming, None)
                 if item is None:
                     return
-                queue.append(self.executor.submit(prepare, *item))
+                job = decode_job(*item)
+                queue.append((*item, job, self.decoder.submit(job)))
 
         try:
             refill()
             while queue:
                 control.checkpoint()
-                item = queue.popleft().result()
+                photo, needs, job, future = queue.popleft()
+                item = Prepared(photo, needs, self.decoder.result(future, job))
                 refill()
                 if item.error is not None:
                     self._record_failure(item, summary, counted_new)
@@ -138,14 +135,15 @@ class Indexer:
                     meter.advance(len(batch), batch[-1].photo.path)
                     batch = []
         finally:
-            for future in queue:
+            for *_, future in queue:
                 future.cancel()
             if batch:  # cancelled mid-batch: keep what was decoded
                 self._encode_batch(batch, on_vectors)
 
     def _encode_batch(self, batch: list[Prepared], on_vectors: VectorsCallback) -> None:
-        results = {item.photo.id: EncodedPhoto(item.photo.id, item.photo.content_hash, item.info.width,
-                                               item.info.height, item.info.taken_at, item.info.camera)
+        results = {item.photo.id: EncodedPhoto(item.photo.id, item.photo.content_hash, item.decoded.info.width,
+                                               item.decoded.info.height, item.decoded.info.taken_at,
+                                               item.decoded.info.camera)
                    for item in batch}
         groups: dict[str, list[Encoder]] = {}
         for item in batch:
@@ -154,9 +152,9 @@ class Indexer:
                 if encoder not in members:
                     members.append(encoder)
         for features_id, encoders in groups.items():
-            users = [item for item in batch if features_id in item.tensors]
+            users = [item for item in batch if features_id in item.decoded.crops]
             # float16, as stored: a vector computed now equals one computed later from the stored features
-            features = encoders[0].features(torch.stack([item.tensors[features_id] for item in users])).half().cpu()
+            features = encoders[0].features(torch.stack([item.decoded.tensor(features_id) for item in users])).half().cpu()
             for item, row in zip(users, features):
                 results[item.photo.id].features[features_id] = row.numpy()
             for encoder in encoders:

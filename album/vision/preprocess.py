@@ -42,9 +42,14 @@ def normalise(image: Image.Image, p: Preprocessing) -> torch.Tensor:
     return TF.normalize(TF.to_tensor(image), p.mean, p.std)
 
 
+def center_crop(image: Image.Image, p: Preprocessing) -> Image.Image:
+    """What inference sees, before normalising: resized, centre-cropped to ``p.crop``."""
+    return TF.center_crop(resize(image, p), [p.crop, p.crop])
+
+
 def center_tensor(image: Image.Image, p: Preprocessing) -> torch.Tensor:
     """What inference sees: resize, centre crop, normalise."""
-    return normalise(TF.center_crop(resize(image, p), [p.crop, p.crop]), p)
+    return normalise(center_crop(image, p), p)
 
 
 def augmented_tensor(image: Image.Image, p: Preprocessing, rng: random.Random) -> torch.Tensor:

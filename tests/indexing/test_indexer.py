@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from album.engine import Album
-from album.indexing import indexer
+from album.indexing import decoding, indexer
 from album.tasks import SynchronousExecutor
 from album.vision.backbones import BackboneSpec, PooledBackbone, Preprocessing
 from album.vision.encoder import Encoder
@@ -31,13 +31,13 @@ def tiny_encoder(seed: int = 0, head: nn.Module | None = None) -> Encoder:
 def decodes(monkeypatch) -> Counter:
     """Counts how often each file is decoded by the pipeline."""
     counts: Counter = Counter()
-    original = indexer.load_image
+    original = decoding.load_image
 
     def counting(path, *args, **kwargs):
         counts[str(path)] += 1
         return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(indexer, "load_image", counting)
+    monkeypatch.setattr(decoding, "load_image", counting)
     return counts
 
 

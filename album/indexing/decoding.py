@@ -1,0 +1,189 @@
+"""Decoding photos for the encoders, in worker processes that may crash without harm.
+
+Image decoders are native code: a crafted file can crash one (a segfault)
+or make it spin forever.  So the indexing pipeline decodes in a pool of
+worker processes: a worker that dies or runs past a time limit costs only
+the file it was decoding, which is marked failed with a plain reason, and
+the pool is replaced.  When a crash breaks the pool, every file that was in
+flight is retried alone, so only the culprit is blamed.
+
+A job is plain data (path, decode size, the preprocessings wanted) and so is
+its answer (metadata and the centre crops as 8-bit pixels, a quarter of the
+bytes of float tensors), so they cross process boundaries cheaply; the
+crops are normalised in the app's process (``Decoded.tensor``).  Tests (and ``Album`` with an injected executor) decode in-process
+with ``InProcessDecoder``, which has the same interface.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from album.errors import UnreadableImage
+from album.media.imageio import ImageInfo, load_image
+from album.vision.backbones import Preprocessing
+from album.vision.preprocess import center_crop, normalise
+
+log = logging.getLogger(__name__)
+
+#: a decode that takes longer than this is taken for a hung decoder (a 100 MP PNG takes about 5 s here)
+DECODE_TIMEOUT_S = 60.0
+CRASHED = "the image decoder crashed on this file"
+HUNG = f"the image decoder did not finish this file within {DECODE_TIMEOUT_S:.0f} s"
+
+
+@dataclass(frozen=True)
+class DecodeJob:
+    path: str
+    decode_size: int
+    #: features id -> how to preprocess for it
+    preprocessing: tuple[tuple[str, Preprocessing], ...]
+
+
+@dataclass
+class Decoded:
+    info: ImageInfo | None = None
+    #: features id -> the centre crop (crop x crop x 3, uint8) and how to normalise it
+    crops: dict[str, tuple[np.ndarray, Preprocessing]] = field(default_factory=dict)
+    error: str | None = None
+
+    def tensor(self, features_id: str) -> torch.Tensor:
+        """The model input for one backbone: exactly ``preprocess.center_tensor`` of the photo."""
+        pixels, preprocessing = self.crops[features_id]
+        return normalise(Image.fromarray(pixels), preprocessing)
+
+
+def decode_job(job: DecodeJob) -> Decoded:
+    """Decode one photo once and crop it for each backbone that needs it."""
+    try:
+        image, info = load_image(job.path, min_side=job.decode_size)
+    except UnreadableImage as exc:
+        return Decoded(error=str(exc))
+    return Decoded(info, {features_id: (np.asarray(center_crop(image, preprocessing)), preprocessing)
+                          for features_id, preprocessing in job.preprocessing})
+
+
+class InProcessDecoder:
+    """Decodes in an executor's threads (or synchronously, in tests): no crash isolation."""
+
+    def __init__(self, executor: Executor, decode: Callable[[DecodeJob], Decoded] = decode_job):
+        self.executor, self.decode = executor, decode
+
+    def start(self) -> None:
+        pass
+
+    def submit(self, job: DecodeJob) -> Future:
+        return self.executor.submit(self.decode, job)
+
+    def result(self, future: Future, job: DecodeJob) -> Decoded:
+        return future.result()
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessDecoder:
+    """Decodes in worker processes; a crash or a hang costs one file (see the module docstring)."""
+
+    def __init__(self, workers: int | None = None, decode: Callable[[DecodeJob], Decoded] = decode_job,
+                 timeout_s: float | None = None):
+        self.workers = workers or max(1, min(4, os.cpu_count() or 1))
+        self.decode = decode
+        self.timeout_s = DECODE_TIMEOUT_S if timeout_s is None else timeout_s
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Start the worker processes now (they take a few seconds), so the first scan does not wait."""
+        pool = self._executor()
+        for future in [pool.submit(_ready) for _ in range(self.workers)]:
+            future.result()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = _new_pool(self.workers)
+        return self._pool
+
+    def submit(self, job: DecodeJob) -> Future:
+        pool = self._executor()
+        try:
+            future = pool.submit(self.decode, job)
+        except BrokenProcessPool:
+            self._replace(pool)
+            pool = self._executor()
+            future = pool.submit(self.decode, job)
+        future.pool = pool  # which pool to replace if this one breaks
+        return future
+
+    def result(self, future: Future, job: DecodeJob) -> Decoded:
+        """The answer for ``job``; a crash or hang is retried alone to tell the culprit from the
+        innocent files that were in flight beside it."""
+        try:
+            return future.result(timeout=self.timeout_s)
+        except BrokenProcessPool:
+            self._replace(future.pool)
+        except TimeoutError:
+            log.warning("decoding %s timed out; restarting the decoder processes", job.path)
+            self._replace(future.pool, kill=True)
+        return self._alone(job)
+
+    def _alone(self, job: DecodeJob) -> Decoded:
+        pool = _new_pool(1)
+        try:
+            return pool.submit(self.decode, job).result(timeout=self.timeout_s)
+        except BrokenProcessPool:
+            log.warning("the image decoder crashed on %s", job.path)
+            return Decoded(error=CRASHED)
+        except TimeoutError:
+            log.warning("the image decoder hung on %s", job.path)
+            _kill(pool)
+            return Decoded(error=HUNG)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _replace(self, broken: ProcessPoolExecutor, kill: bool = False) -> None:
+        """Retire ``broken`` (if it is still the current pool: a later one is healthy)."""
+        if kill:
+            _kill(broken)
+        if broken is self._pool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    # Workers fork from a clean server process that has imported the decoder (and torch) once:
+    # forking the app itself, which runs threads, is unsafe, and a fresh interpreter per worker is slow.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_worker)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+
+
+def _ready() -> bool:
+    return True
+
+
+def _quiet_worker() -> None:
+    """Worker processes decode with one thread each (the pool is the parallelism) and ignore Ctrl-C
+    (the main process decides when work stops)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(1)

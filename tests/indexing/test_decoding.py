@@ -1,0 +1,67 @@
+"""Decoding in worker processes: a decoder that crashes or hangs costs one file, not the scan."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from album.engine import Album
+from album.indexing.decoding import CRASHED, HUNG, DecodeJob, Decoded, ProcessDecoder, decode_job
+from album.tasks import SynchronousExecutor
+from tests.conftest import make_photo
+
+
+def hostile_decode(job: DecodeJob) -> Decoded:
+    """A decoder with native bugs: it aborts the process on files named crash*, and hangs on hang*."""
+    name = os.path.basename(job.path)
+    if name.startswith("crash"):
+        os.abort()
+    if name.startswith("hang"):
+        time.sleep(3600)
+    return decode_job(job)
+
+
+@pytest.fixture
+def hostile_folder(photo_dir):
+    make_photo(40).save(photo_dir / "crash_me.jpg")
+    make_photo(41).save(photo_dir / "hang_me.jpg")
+    return photo_dir
+
+
+def test_a_crashing_or_hanging_decoder_marks_only_its_file_failed(library_paths, encoder, hostile_folder):
+    decoder = ProcessDecoder(workers=2, decode=hostile_decode, timeout_s=4)
+    with Album.open(library_paths, model=encoder, executor=SynchronousExecutor(), decoder=decoder) as album:
+        album.add_folder(hostile_folder)
+        started = time.monotonic()
+        summary = album.scan()
+        elapsed = time.monotonic() - started
+        failed = dict(summary.failed)
+        assert failed == {str(hostile_folder / "crash_me.jpg"): CRASHED, str(hostile_folder / "hang_me.jpg"): HUNG}
+        status = album.status()
+        assert (status.photos, status.indexed, status.failed) == (8, 8, 2)
+        assert {p.path.rsplit("/", 1)[1] for p in album.failures()} == {"crash_me.jpg", "hang_me.jpg"}
+        assert elapsed < 90, f"the scan took {elapsed:.0f} s"
+        # the pool was replaced: the next photo decodes normally
+        make_photo(42).save(hostile_folder / "after.jpg")
+        assert album.scan().new == 1 and album.status().indexed == 9
+
+
+def test_worker_processes_decode_exactly_like_the_app_process(tmp_path, encoder):
+    path = tmp_path / "p.jpg"
+    make_photo(3).save(path, quality=90)
+    job = DecodeJob(str(path), encoder.decode_size, ((encoder.features_id, encoder.preprocessing),))
+    decoder = ProcessDecoder(workers=1)
+    try:
+        remote = decoder.result(decoder.submit(job), job)
+    finally:
+        decoder.close()
+    local = decode_job(job)
+    assert remote.error is None and remote.info == local.info
+    from album.media.imageio import load_image
+
+    image, _ = load_image(path, min_side=encoder.decode_size)
+    expected = encoder.preprocess(image)
+    assert (remote.tensor(encoder.features_id) == expected).all()
+    assert (local.tensor(encoder.features_id) == expected).all()
