@@ -119,3 +119,19 @@ def test_head_reads_one_line_and_album_ends_quietly(tmp_path, photo_dir):
     command = f"{sys.executable} -m album --library {library} status --json | head -1"
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
     assert result.stdout == "{\n" and result.stderr == "" and result.returncode == 0
+
+
+def test_commands_that_need_no_model_never_import_torch(tmp_path, photo_dir):
+    """`album status` and `album --help` read the catalogue only: no PyTorch (seconds) at start."""
+    import subprocess
+    import sys
+
+    library = tmp_path / "quick"
+    assert main(["--library", str(library), "add", str(photo_dir)]) == 0
+    code = ("import sys\nfrom album.cli import main\n"
+            f"assert main(['--library', {str(library)!r}, 'status', '--json']) == 0\n"
+            "assert 'torch' not in sys.modules, 'status imported torch'\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "assert 'torch' not in sys.modules, '--help imported torch'\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

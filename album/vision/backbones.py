@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from album.errors import ModelUnavailable
+from album.vision.defaults import DEFAULT_BACKBONE  # noqa: F401 - the registry's default, re-exported
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -186,7 +187,6 @@ BACKBONES: dict[str, BackboneSpec] = {
         ),
     )
 }
-DEFAULT_BACKBONE = "efficientnet_lite0"
 
 
 def get_backbone(name: str) -> BackboneSpec:

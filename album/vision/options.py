@@ -17,8 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from album.errors import UserFacingError
-from album.vision.backbones import DEFAULT_BACKBONE
-from album.vision.preprocess import check_views
+from album.vision.defaults import DEFAULT_BACKBONE
 
 DEFAULT_VIEWS = ("center", "flip", "aug0", "aug1")
 MODES = ("head", "finetune")
@@ -73,6 +72,8 @@ class TrainOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))
+        from album.vision.preprocess import check_views  # imports torch: not when the parser is built
+
         object.__setattr__(self, "views", tuple(check_views(list(self.views))))
         if bool(self.data) == bool(self.unlabeled):
             raise UserFacingError("give either DATA (a labelled folder) or --unlabeled FOLDER")
