@@ -91,7 +91,7 @@ class ProgressMeter:
         self._callback = callback
         self._min_interval = min_interval
         self._start = time.monotonic()
-        self._last_emit = 0.0
+        self._last_emit = self._start  # start() announces the phase; counts follow every min_interval
         self._rate = 0.0
 
     def advance(self, count: int = 1, current: str | None = None) -> None:

@@ -178,15 +178,17 @@ def test_long_scans_save_the_index_as_they_go(album, photo_dir, monkeypatch):
     monkeypatch.setattr(indexes, "SAVE_INTERVAL_S", 0)
     monkeypatch.setattr(indexer, "BATCH_SIZE", 2)
     saved_while_scanning = []
+    original = indexer.Indexer._encode_batch
 
-    def progress(report):
-        if report.phase == "Indexing" and 0 < report.done < report.total:
-            saved = json.loads(album.search.index.meta_path.read_text())["generation"]
-            saved_while_scanning.append(saved == album.catalogue.generation(album.encoder.model_id))
+    def then_check_the_saved_index(self, batch, on_vectors):
+        original(self, batch, on_vectors)
+        saved = json.loads(album.search.index.meta_path.read_text())["generation"]
+        saved_while_scanning.append(saved == album.catalogue.generation(album.encoder.model_id))
 
+    monkeypatch.setattr(indexer.Indexer, "_encode_batch", then_check_the_saved_index)
     album.add_folder(photo_dir)
-    album.scan(progress=progress)
-    assert saved_while_scanning and all(saved_while_scanning)
+    album.scan()
+    assert len(saved_while_scanning) == 4 and all(saved_while_scanning)
 
 
 def test_switching_models_reencodes_without_mixing_vectors(album, photo_dir, library_paths, encoder, monkeypatch):
