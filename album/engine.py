@@ -41,7 +41,7 @@ class Album:
                  decoder=None):
         self.paths = paths.ensure()
         self._closed = False
-        self._lock = FileLock(paths.root / "album.lock")
+        self._lock = FileLock(paths.lock)
         try:
             self._lock.acquire(timeout=0)
             self.read_only = False

@@ -1,25 +1,39 @@
-"""Logging set-up shared by the CLI and the GUI: a rotating file in the library's log folder."""
+"""Logging set-up shared by the CLI and the GUI: a rotating file in the library's log folder.
+
+The log folder is the user's only (0700) and every log file, the rotated
+ones included, is created 0600: logs name the user's photos.
+"""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 
-from album.paths import LibraryPaths
+from album.paths import PRIVATE_FILE, LibraryPaths, private_folder
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are created readable by the user only."""
+
+    def _open(self):
+        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
+                    opener=lambda path, flags: os.open(path, flags, PRIVATE_FILE))
+
+
 def setup_logging(paths: LibraryPaths, console_level: int = logging.WARNING) -> None:
-    paths.logs.mkdir(parents=True, exist_ok=True)
+    private_folder(paths.logs)
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     for handler in list(root.handlers):
         if getattr(handler, "album", False):
             root.removeHandler(handler)
             handler.close()
-    file_handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=3,
-                                                        encoding="utf-8")
+    file_handler = PrivateRotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    if os.stat(paths.log_file).st_mode & 0o077:  # a log file made by an older version
+        os.chmod(paths.log_file, PRIVATE_FILE)
     file_handler.setFormatter(logging.Formatter(FORMAT))
     console = logging.StreamHandler()
     console.setLevel(console_level)

@@ -5,6 +5,12 @@ thumbnail cache, feature cache and logs in the matching cache and log
 directories (via platformdirs).  ``--library DIR`` or the ``ALBUM_LIBRARY``
 environment variable moves *everything* under DIR, which is what tests and
 portable installs use: nothing is then written anywhere else.
+
+A library is private: ``ensure`` makes its folders readable by the user only
+(0700) and creates the catalogue and lock files 0600 (SQLite gives its WAL
+and shared-memory files the database's mode); ``private_folder`` and
+``PRIVATE_FILE`` serve the other places that create files (index, thumbnails,
+logs).
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ import platformdirs
 
 APP_NAME = "album"
 LIBRARY_ENV = "ALBUM_LIBRARY"
+
+#: Modes of everything album creates in a library: the user's only.
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 
 #: Shipped, read-only files (icons, desktop entry, the default model head).
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -74,7 +84,50 @@ class LibraryPaths:
     def log_file(self) -> Path:
         return self.logs / "album.log"
 
+    @property
+    def lock(self) -> Path:
+        """Held by the one process that writes the library."""
+        return self.root / "album.lock"
+
     def ensure(self) -> "LibraryPaths":
+        """Create the library's folders (0700) and its catalogue and lock files (0600)."""
         for folder in (self.root, self.cache, self.logs, self.index_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_folder(folder)
+        for file in (self.catalogue, self.lock):
+            private_file(file)
         return self
+
+
+def private_folder(folder: Path) -> Path:
+    """Make ``folder`` (and any missing parents) with mode 0700; an existing one is made 0700 too."""
+    folder = Path(folder)
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
+    target = missing[0] if missing else folder
+    if target.stat().st_mode & 0o777 != PRIVATE_FOLDER:
+        _tighten(target, PRIVATE_FOLDER)
+    return target
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 if it is missing; an existing one loses group and other access."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        pass
+    if path.stat().st_mode & 0o077:
+        _tighten(path, path.stat().st_mode & 0o700)
+    return path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """chmod, except where it cannot be done (a library on read-only media, or owned by someone else):
+    album can still read such a library, and it is not made any less private by that."""
+    try:
+        path.chmod(mode)
+    except OSError:
+        pass

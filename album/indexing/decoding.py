@@ -181,9 +181,13 @@ def _ready() -> bool:
 
 
 def _quiet_worker() -> None:
-    """Worker processes decode with one thread each (the pool is the parallelism) and ignore Ctrl-C
-    (the main process decides when work stops)."""
+    """Worker processes decode with one thread each (the pool is the parallelism), ignore Ctrl-C (the
+    main process decides when work stops) and end when the app ends, even when it was killed."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(1)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True, name="watch-parent").start()

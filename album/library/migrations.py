@@ -8,6 +8,7 @@ step runs, the database is copied (SQLite online backup) beside itself.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Callable
@@ -54,6 +55,7 @@ def _write_version(connection: Connection, version: int) -> None:
 def backup(database: Path, version: int) -> Path:
     """Copy the catalogue to ``<name>.v<version>.bak`` with SQLite's online backup."""
     target = database.with_name(f"{database.name}.v{version}.bak")
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))  # the user's only, like the catalogue
     source = sqlite3.connect(database)
     try:
         destination = sqlite3.connect(target)

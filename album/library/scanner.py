@@ -8,6 +8,14 @@ file (re-encoded) and a new one (queued as "pending" for the encoder).  Files
 that vanished are forgotten last, so a move is never mistaken for a
 delete-and-add.  A folder that is itself missing (an unplugged drive) is
 reported and its photos are kept.  The user's files are only ever read.
+
+Content hashes have a format (see ``media.hashing``).  While the scanned
+folders still hold rows hashed in format 1 (libraries made before), every
+file hashed is also given its format-1 hash in the same pass, so a moved,
+copied or touched old photo is still recognised.  A file that vanishes
+between the walk and its hashing is treated as gone, not as unreadable.
+A full disk while recording the findings raises ``LibraryError`` in plain
+words (the catalogue's doing); it keeps every chunk committed before it.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from album.errors import UnreadableImage
 from album.library.catalogue import Catalogue, ScanBatch
 from album.library.records import PhotoStatus
 from album.library.schema import Folder, Photo
-from album.media.hashing import content_hash
+from album.media.hashing import Identity, identify, is_legacy
 from album.media.imageio import is_photo_path
 from album.tasks import ProgressCallback, ProgressMeter, TaskControl
 
@@ -98,11 +106,13 @@ class Scanner:
         changes = IndexChanges()
         candidates: list[tuple[Folder, FileStat, Photo | None]] = []
         missing: dict[int, Photo] = {}
+        legacy = False  # rows hashed in format 1 are around: hash the old way too
         for folder in folders:
             if not os.path.isdir(folder.path):
                 summary.missing_folders.append(folder.path)
                 continue
             known = self.catalogue.photos_in_folder(folder.id)
+            legacy = legacy or any(is_legacy(photo.content_hash) for photo in known.values())
             for stat in walk_photos(folder.path, self.exclude):
                 control.checkpoint()
                 photo = known.pop(stat.path, None)
@@ -117,7 +127,7 @@ class Scanner:
         for start in range(0, len(candidates), CHUNK):
             control.checkpoint()
             chunk = candidates[start:start + CHUNK]
-            hashes = list(self.executor.map(_safe_hash, [stat.path for _, stat, _ in chunk]))
+            hashes = list(self.executor.map(_safe_hash, [stat.path for _, stat, _ in chunk], [legacy] * len(chunk)))
             with self.catalogue.scan_batch() as batch:
                 for (folder, stat, photo), digest in zip(chunk, hashes):
                     self._resolve(batch, folder, stat, photo, digest, missing, summary, changes)
@@ -132,23 +142,29 @@ class Scanner:
 
     @staticmethod
     def _resolve(batch: ScanBatch, folder: Folder, stat: FileStat, photo: Photo | None,
-                 digest: str | UnreadableImage, missing: dict[int, Photo], summary: ScanSummary,
+                 digest: Identity | UnreadableImage, missing: dict[int, Photo], summary: ScanSummary,
                  changes: IndexChanges) -> None:
+        if isinstance(digest, UnreadableImage) and not os.path.lexists(stat.path):
+            if photo is not None:  # deleted (or moved away) since the walk: forgotten, unless found elsewhere
+                missing[photo.id] = photo
+            return
         if isinstance(digest, UnreadableImage):
             summary.failed.append((stat.path, str(digest)))
             batch.record_unreadable(folder.id, stat.path, stat.size, stat.mtime_ns, str(digest),
                                     photo.id if photo is not None else None)
             return
         if photo is not None:  # same path, new size or time
-            if digest == photo.content_hash:
+            if digest.matches(photo.content_hash):
                 summary.unchanged += 1
-                batch.touch(photo.id, stat.size, stat.mtime_ns)
+                batch.touch(photo.id, stat.size, stat.mtime_ns, digest.current)
             else:
                 summary.changed += 1
                 changes.removed.append(photo.id)
-                batch.mark_edited(photo.id, stat.size, stat.mtime_ns, digest)
+                batch.mark_edited(photo.id, stat.size, stat.mtime_ns, digest.current)
             return
-        twins = batch.twins(digest)
+        twins = batch.twins(digest.current)
+        if digest.legacy is not None:
+            twins += batch.twins(digest.legacy)
         moved_from = next((t for t in twins if t.id in missing or not os.path.exists(t.path)), None)
         if moved_from is not None:
             missing.pop(moved_from.id, None)
@@ -163,13 +179,13 @@ class Scanner:
                 changes.added.append(photo_id)
                 return
         else:
-            photo_id = batch.add_photo(folder.id, stat.path, stat.size, stat.mtime_ns, digest)
+            photo_id = batch.add_photo(folder.id, stat.path, stat.size, stat.mtime_ns, digest.current)
         summary.new += 1
         changes.new.add(photo_id)
 
 
-def _safe_hash(path: str) -> str | UnreadableImage:
+def _safe_hash(path: str, legacy: bool = False) -> Identity | UnreadableImage:
     try:
-        return content_hash(path)
+        return identify(path, legacy)
     except UnreadableImage as exc:
         return exc

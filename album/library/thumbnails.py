@@ -9,29 +9,51 @@ decode in draft mode, straight to roughly the size needed.
 
 Writes are atomic (a uniquely named temporary file in the same folder, then
 ``os.replace``), so two threads making the same thumbnail at once, or a crash
-half-way, never leave a truncated file behind.  Nothing here imports Qt.
+half-way, never leave a truncated file behind.  Files are the user's only
+(0600, folders 0700).  When the disk is full, ``get`` says so in plain words
+(``UserFacingError``) and ``image`` still returns the thumbnail, made in
+memory and not cached, so the app goes on showing photos.  Nothing here
+imports Qt.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
 import threading
 from pathlib import Path
 
 from PIL import Image
 
+from album.errors import UserFacingError
 from album.media.imageio import load_image
+from album.paths import PRIVATE_FILE, private_folder
+
+log = logging.getLogger(__name__)
 
 #: The sizes (longest side, in pixels) thumbnails are made at; a request is
 #: rounded up to the next one so the grid's size slider reuses few files.
 SIZE_STEPS = (128, 256, 384, 512, 768)
 JPEG_QUALITY = 85
+#: errors that mean "no room": the disk is full or the user's quota is used up
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+class ThumbnailDiskFull(UserFacingError):
+    """A thumbnail could not be saved because the cache's disk is full."""
+
+    def __init__(self, directory: Path, image: Image.Image):
+        super().__init__(f"the disk holding the thumbnail cache ({directory}) is full, so new thumbnails are "
+                         "not saved; thumbnails made before are kept")
+        self.image = image
 
 
 def cache_key(content_hash: str | None, path: str | os.PathLike[str], mtime_ns: int = 0, size: int = 0) -> str:
     """A file-name-safe key: the content hash when known, else a digest of path, size and mtime."""
     if content_hash:
+        content_hash = content_hash.rpartition(":")[2]  # without a hash-format prefix ("v2:")
         if content_hash.isalnum() and content_hash.isascii():
             return content_hash[:64]
         return "".join(ch for ch in content_hash if ch.isalnum())[:64] or _digest(content_hash)
@@ -57,6 +79,7 @@ class ThumbnailCache:
         self.directory = Path(directory)
         self._counter = 0
         self._lock = threading.Lock()
+        self._warned_full = False
 
     def path_for(self, key: str, size: int) -> Path:
         """Where the thumbnail of ``key`` at ``size`` (rounded up to a step) is stored."""
@@ -79,19 +102,32 @@ class ThumbnailCache:
         step = size_step(size)
         image, _info = load_image(photo_path, min_side=step)
         image.thumbnail((step, step))
-        target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.stem}.{os.getpid()}.{self._next_id()}.tmp")
         try:
-            image.save(temporary, "JPEG", quality=JPEG_QUALITY, optimize=True)
+            private_folder(target.parent)
+            with open(temporary, "xb", opener=_private_opener) as handle:
+                image.save(handle, "JPEG", quality=JPEG_QUALITY, optimize=True)
             os.replace(temporary, target)
+        except OSError as exc:
+            if exc.errno in DISK_FULL_ERRNOS:
+                raise ThumbnailDiskFull(self.directory, image) from None
+            raise
         finally:
             if temporary.exists():
                 temporary.unlink(missing_ok=True)
         return target
 
     def image(self, photo_path: str | os.PathLike[str], key: str, size: int) -> Image.Image:
-        """The thumbnail as an RGB Pillow image (made and cached first if needed)."""
-        target = self.get(photo_path, key, size)
+        """The thumbnail as an RGB Pillow image (made and cached first if needed; on a full disk it is
+        made in memory only, and the problem is logged once)."""
+        try:
+            target = self.get(photo_path, key, size)
+        except ThumbnailDiskFull as full:
+            with self._lock:
+                first, self._warned_full = not self._warned_full, True
+            if first:
+                log.warning("%s", full)
+            return full.image
         try:
             with Image.open(target) as cached:
                 return cached.convert("RGB")
@@ -123,3 +159,7 @@ class ThumbnailCache:
         if not self.directory.is_dir():
             return 0
         return sum(entry.stat().st_size for entry in self.directory.rglob("*.jpg") if entry.is_file())
+
+
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, PRIVATE_FILE)

@@ -6,10 +6,16 @@ with an atomic replace and a small JSON sidecar (model id, dimension, the
 catalogue generation it reflects, file size and checksum).  When the file
 is missing, damaged, stale or made by another model it is rebuilt from the
 embeddings stored in the catalogue, which are the source of truth.
+
+Both new files are written (0600) and synced before either replaces its
+predecessor, so a full disk or a crash while saving leaves the previous
+pair in place; a failed save is logged in plain words and costs only a
+rebuild when the library is next opened.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -30,6 +36,13 @@ MIN_EF_SEARCH = 64
 def _checksum(path: Path) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "blake2b").hexdigest()[:32]
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb", opener=lambda name, flags: os.open(name, flags, 0o600)) as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 class VectorIndex:
@@ -72,21 +85,44 @@ class VectorIndex:
         self._deleted = set(map(int, meta["deleted"]))
         return True
 
-    def save(self, generation: int) -> None:
-        """Write the index and its sidecar atomically (temp file, fsync, replace)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def save(self, generation: int) -> bool:
+        """Write the index and its sidecar atomically (temp files, fsync, replace); False, with a plain
+        warning, when they cannot be written (a full disk): the files saved before stay as they were."""
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + ".tmp")
+        meta_temporary = self.meta_path.with_name(self.meta_path.name + ".tmp")
+        try:
+            self._write_index(temporary)
+            meta = {"model_id": self.model_id, "dim": self.dim, "generation": generation,
+                    "deleted": sorted(self._deleted), "capacity": self._index.get_max_elements(),
+                    "size": temporary.stat().st_size, "checksum": _checksum(temporary)}
+            _write_synced(meta_temporary, json.dumps(meta).encode())
+            os.replace(temporary, self.path)
+            os.replace(meta_temporary, self.meta_path)
+        except (OSError, RuntimeError) as exc:
+            for leftover in (temporary, meta_temporary):
+                leftover.unlink(missing_ok=True)
+            full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            log.warning("could not save the search index %s (%s); the copy saved before is kept, and the "
+                        "index is rebuilt from the catalogue the next time the library is opened",
+                        self.path, "the disk is full" if full else exc)
+            return False
+        self.generation = generation
+        return True
+
+    def _write_index(self, temporary: Path) -> None:
+        """hnswlib's own writer, then a check that nothing was cut short (it does not report a full
+        disk), a private mode and an fsync."""
+        temporary.unlink(missing_ok=True)
         self._index.save_index(str(temporary))
+        # hnswlib writes, per element, its level-0 record (links of up to 2 M neighbours, the vector and
+        # the label) and the size of its upper-level links: a shorter file was cut short
+        expected = self._index.get_current_count() * ((2 * M * 4 + 4) + self.dim * 4 + 8 + 4)
+        if temporary.stat().st_size < expected:
+            raise OSError(errno.ENOSPC, "the index file was cut short")
+        os.chmod(temporary, 0o600)
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
-        meta = {"model_id": self.model_id, "dim": self.dim, "generation": generation, "deleted": sorted(self._deleted),
-                "capacity": self._index.get_max_elements(), "size": temporary.stat().st_size,
-                "checksum": _checksum(temporary)}
-        os.replace(temporary, self.path)
-        meta_temporary = self.meta_path.with_name(self.meta_path.name + ".tmp")
-        meta_temporary.write_text(json.dumps(meta))
-        os.replace(meta_temporary, self.meta_path)
-        self.generation = generation
 
     def rebuild(self, ids: np.ndarray, vectors: np.ndarray, generation: int, save: bool = True) -> None:
         self._index = self._empty(max(1024, int(len(ids) * 1.25)))

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -93,7 +94,7 @@ def load_model(weights: Path, device: str = "cpu") -> Encoder:
         if tuned:  # a fine-tuned backbone: its features are its own (never shared in feature caches)
             encoder.backbone.network.load_state_dict(tuned)
             encoder.backbone_id += f"*{file_checksum(weights)}"
-    except (KeyError, ValueError, RuntimeError) as exc:
+    except (KeyError, ValueError, RuntimeError, OSError, SafetensorError) as exc:
         raise ModelUnavailable(f"model file {weights} is not a valid album model: {exc}") from None
     return encoder
 

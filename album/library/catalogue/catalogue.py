@@ -9,6 +9,7 @@ every write through a named method.  Only one object in a process writes
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import create_engine, delete, event, func, select, update
-from sqlalchemy.exc import DatabaseError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from album.errors import LibraryError
 from album.library import migrations
@@ -74,9 +75,23 @@ class Catalogue:
     def close(self) -> None:
         self.engine.dispose()
 
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A write transaction; SQLite's "database or disk is full" (the transaction was rolled back)
+        becomes a plain ``LibraryError``."""
+        try:
+            with self.session.begin() as session:
+                yield session
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+                raise
+            raise LibraryError(
+                f"The disk holding the library ({self.database.parent}) is full. Nothing was lost: the "
+                "catalogue keeps everything recorded before this point. Free some space, then try again.") from None
+
     # -- folders -------------------------------------------------------------
     def add_folder(self, path: str) -> Folder:
-        with self.session.begin() as session:
+        with self._writing() as session:
             folder = session.scalar(select(Folder).where(Folder.path == path))
             if folder is None:
                 folder = Folder(path=path, added_at=datetime.now())
@@ -86,7 +101,7 @@ class Catalogue:
 
     def merge_folders(self, into_id: int, inner_ids: Sequence[int]) -> None:
         """Folders inside a newly added one become part of it (their photos keep their ids)."""
-        with self.session.begin() as session:
+        with self._writing() as session:
             for inner in inner_ids:
                 session.execute(update(Photo).where(Photo.folder_id == inner).values(folder_id=into_id))
                 session.execute(delete(Folder).where(Folder.id == inner))
@@ -100,7 +115,7 @@ class Catalogue:
 
     def remove_folder(self, folder_id: int) -> list[int]:
         """Forget a folder and its photos; returns the removed photo ids."""
-        with self.session.begin() as session:
+        with self._writing() as session:
             ids = list(session.scalars(select(Photo.id).where(Photo.folder_id == folder_id)))
             self._delete_photos(session, ids)
             session.execute(delete(Folder).where(Folder.id == folder_id))
@@ -143,11 +158,11 @@ class Catalogue:
     @contextmanager
     def scan_batch(self) -> Iterator[ScanBatch]:
         """One transaction of a scan's findings (see ``ScanBatch``)."""
-        with self.session.begin() as session:
+        with self._writing() as session:
             yield ScanBatch(session)
 
     def delete_photos(self, ids: Sequence[int]) -> None:
-        with self.session.begin() as session:
+        with self._writing() as session:
             self._delete_photos(session, ids)
 
     @staticmethod
@@ -161,7 +176,7 @@ class Catalogue:
         """Store what decoding and encoding found, in one transaction. Photos deleted or edited since
         they were read are skipped. Returns, per model, the ids and vectors that were stored."""
         stored: dict[str, tuple[list[int], list[np.ndarray]]] = {}
-        with self.session.begin() as session:
+        with self._writing() as session:
             current = dict(session.execute(select(Photo.id, Photo.content_hash).where(
                 Photo.id.in_([r.photo_id for r in results]))).all())
             kept = [r for r in results if r.photo_id in current and current[r.photo_id] == r.content_hash]
@@ -184,13 +199,13 @@ class Catalogue:
         return {model_id: (ids, np.stack(vectors)) for model_id, (ids, vectors) in stored.items()}
 
     def mark_failed(self, photo_id: int, content_hash: str | None, reason: str) -> None:
-        with self.session.begin() as session:
+        with self._writing() as session:
             session.execute(update(Photo).where(Photo.id == photo_id, Photo.content_hash == content_hash).values(
                 status=PhotoStatus.FAILED, failure=reason))
 
     def store_embeddings(self, model_id: str, ids: Sequence[int], vectors: np.ndarray) -> list[int]:
         """Vectors of photos already decoded (a new head over stored features); returns the ids stored."""
-        with self.session.begin() as session:
+        with self._writing() as session:
             existing = set(session.scalars(select(Photo.id).where(Photo.id.in_(list(ids)))))
             keep = [i for i, photo_id in enumerate(ids) if photo_id in existing]
             store_embeddings(session, model_id, [ids[i] for i in keep], vectors[keep])
@@ -198,14 +213,14 @@ class Catalogue:
 
     # -- models and vectors ----------------------------------------------------
     def register_model(self, model_id: str, backbone: str, dim: int, checksum: str) -> None:
-        with self.session.begin() as session:
+        with self._writing() as session:
             if session.get(Model, model_id) is None:
                 session.add(Model(id=model_id, backbone=backbone, dim=dim, checksum=checksum, generation=0,
                                   created_at=datetime.now()))
 
     def set_active_models(self, models: Sequence[dict]) -> None:
         """The library's encoders: ``[{"id", "role", "source"}]`` (source: how to load it again, or None)."""
-        with self.session.begin() as session:
+        with self._writing() as session:
             session.merge(Meta(key=ACTIVE_MODELS, value=json.dumps(list(models))))
 
     def active_models(self) -> list[dict]:

@@ -34,9 +34,12 @@ class ScanBatch:
         else:
             self._update(photo_id, **fields)
 
-    def touch(self, photo_id: int, size: int, mtime_ns: int) -> None:
-        """Same content, new file time (or size): nothing else changes."""
-        self._update(photo_id, size=size, mtime_ns=mtime_ns)
+    def touch(self, photo_id: int, size: int, mtime_ns: int, content_hash: str | None = None) -> None:
+        """Same content, new file time: nothing else changes (but an older-format hash is replaced)."""
+        values = dict(size=size, mtime_ns=mtime_ns)
+        if content_hash is not None:
+            values["content_hash"] = content_hash
+        self._update(photo_id, **values)
 
     def mark_edited(self, photo_id: int, size: int, mtime_ns: int, content_hash: str) -> None:
         """New content at the same path: its vectors go, and it waits to be decoded again."""
