@@ -1,6 +1,7 @@
 """Starting the desktop app: ``album`` with no arguments, or the ``album-gui`` script.
 
-``run_app(paths)`` creates the QApplication, logs to the library's log file,
+``run_app(paths)`` checks that Qt's windowing plugin can load (see
+``platform_check``), creates the QApplication, logs to the library's log file,
 installs an excepthook (a bug is logged with its traceback and reported once
 in an "internal error" dialog; the app keeps running), shows the main window
 and runs the event loop until the window closes.
@@ -14,6 +15,7 @@ import signal
 import sys
 import traceback
 
+from album.errors import UserFacingError
 from album.paths import LibraryPaths
 
 log = logging.getLogger("album.gui")
@@ -98,6 +100,9 @@ def run_app(paths: LibraryPaths, argv: list[str] | None = None) -> int:
     log.info("starting the desktop app on %s", paths.root)
     app = QApplication.instance()
     if app is None:
+        from album.gui.platform_check import choose_platform
+
+        choose_platform()  # plain words (and Wayland) when X11's system libraries are missing
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("album")
@@ -123,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="album-gui", description="Open the Album desktop app.")
     parser.add_argument("--library", metavar="DIR", help="library folder (default: your user data folder)")
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    return run_app(LibraryPaths.resolve(args.library), [sys.argv[0], *qt_args])
+    try:
+        return run_app(LibraryPaths.resolve(args.library), [sys.argv[0], *qt_args])
+    except UserFacingError as exc:
+        print(f"album: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
