@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from album.errors import UserFacingError
 from album.gui.messages import (NOT_INDEXED_YET, Folders, Photos, ScanReport, ScoredPhoto, SimilarAnswer,
                                  SimilarQuery)
+from album.gui.serving import INDEXING_PHASE, ServingControl, merge_summaries
 from album.library.records import PhotoStatus
 from album.paths import LibraryPaths
 from album.tasks import Progress, TaskControl
@@ -35,32 +36,6 @@ if TYPE_CHECKING:  # the scanner imports the catalogue (SQLAlchemy): not while t
     from album.library.scanner import ScanSummary
 
 log = logging.getLogger(__name__)
-
-#: the phase of a scan during which new files may be synced into the catalogue (``Indexer``'s meter)
-INDEXING_PHASE = "Indexing"
-
-
-def merge_summaries(summary: ScanSummary, others: list[ScanSummary]) -> None:
-    """Count what syncs during a scan found as part of that scan."""
-    for other in others:
-        for name in ("new", "duplicates", "moved", "changed", "removed"):
-            setattr(summary, name, getattr(summary, name) + getattr(other, name))
-        summary.failed.extend(other.failed)
-
-class _ServingControl(TaskControl):
-    """Pause/cancel for a scan that keeps answering questions while it is paused."""
-
-    def __init__(self, serve, owner: threading.Thread):
-        super().__init__()
-        self._serve, self._owner = serve, owner
-
-    def checkpoint(self) -> None:
-        if threading.current_thread() is self._owner:
-            self._serve()
-            while self.paused and not self.cancelled:
-                self._running.wait(0.1)
-                self._serve()
-        super().checkpoint()
 
 
 class LibraryWorker(QObject):
@@ -213,7 +188,7 @@ class LibraryWorker(QObject):
             self._serve_questions()
 
     def _scan(self, folders: list[str] | None) -> None:
-        control = _ServingControl(self._serve_between_steps, threading.current_thread())
+        control = ServingControl(self._serve_between_steps, threading.current_thread())
         self._phase = None
         self._synced_meanwhile = []
         if self._paused:
