@@ -21,7 +21,6 @@ from album.indexing.active import SIMILARITY, ActiveEncoders
 from album.library.catalogue import Catalogue
 from album.library.records import FolderInfo, LibraryStatus, ModelStatus, PhotoRecord, PhotoStatus
 from album.library.scanner import IndexChanges, Scanner, ScanSummary
-from album.library.schema import Photo
 from album.paths import LibraryPaths
 from album.search.indexes import IndexSet
 from album.search.similar import Match, SimilarPhotos
@@ -175,13 +174,14 @@ class Album:
         self._require_writer()
         control = control or TaskControl()
         summary = ScanSummary()
+        encoders = self.encoders.all() if encode else []  # loading them records them as active
         self._load_indexes()  # so that they follow the changes instead of being rebuilt afterwards
         try:
             changes = self._sync(folders, summary, progress, control)
             if encode:
                 from album.indexing.indexer import Indexer  # imports torch: only when encoding
 
-                Indexer(self.catalogue, self.encoders.all(), self.decoder).encode_pending(
+                Indexer(self.catalogue, encoders, self.decoder).encode_pending(
                     summary, self.indexes.add, progress, control, counted_new=changes.new)
         except Cancelled:
             summary.cancelled = True
@@ -212,8 +212,12 @@ class Album:
         return self._decoder
 
     def _load_indexes(self) -> None:
-        for encoder in self.encoders.all():
-            self.indexes.get(encoder.model_id, encoder.dim)
+        """Load (or rebuild) the index of every active model, from the catalogue alone: no CNN is
+        loaded to forget a folder or record new files."""
+        dims = self.catalogue.model_dims()
+        for entry in self.catalogue.active_models():
+            if entry["id"] in dims:
+                self.indexes.get(entry["id"], dims[entry["id"]])
 
     # -- reading -----------------------------------------------------------------
     def photos(self) -> list[PhotoRecord]:
@@ -222,15 +226,15 @@ class Album:
 
     def photo(self, photo_id: int) -> PhotoRecord | None:
         photo = self.catalogue.photo(photo_id)
-        return _record(photo) if photo else None
+        return PhotoRecord.of(photo) if photo else None
 
     def photos_by_ids(self, ids) -> dict[int, PhotoRecord]:
-        return {i: _record(p) for i, p in self.catalogue.photos_by_ids(ids).items()}
+        return {i: PhotoRecord.of(p) for i, p in self.catalogue.photos_by_ids(ids).items()}
 
     def photo_at(self, path: str | os.PathLike[str]) -> PhotoRecord | None:
         """The library photo stored at ``path``, if any."""
         photo = self.catalogue.photo_by_path(str(Path(path).expanduser().resolve()))
-        return _record(photo) if photo else None
+        return PhotoRecord.of(photo) if photo else None
 
     def failures(self) -> list[PhotoRecord]:
         return self.catalogue.photo_rows((PhotoStatus.FAILED,))
@@ -262,7 +266,3 @@ class Album:
     def similar_to_file(self, path: str | os.PathLike[str], k: int = DEFAULT_K,
                         min_score: float | None = None) -> list[Match]:
         return self.search.similar_to_file(Path(path), k, min_score)
-
-
-def _record(photo: Photo) -> PhotoRecord:
-    return PhotoRecord(*(getattr(photo, name) for name in PhotoRecord._fields))

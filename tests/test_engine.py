@@ -55,3 +55,22 @@ def test_the_similarity_model_can_be_chosen_per_session(library_paths, encoder, 
         assert album.status().model == encoder.model_id
     with Album.open(LibraryPaths.at(library_paths.root), model=encoder) as again:
         assert again.status().models[0].role == "similarity" and again.status().indexed == 8
+
+
+def test_forgetting_a_folder_never_loads_a_model(tmp_path, photo_dir, encoder):
+    """`album remove` reads the catalogue and the index only: no PyTorch, and the index follows."""
+    import subprocess
+
+    library = tmp_path / "lib"
+    with Album.open(LibraryPaths.at(library), model=encoder) as album:
+        album.add_folder(photo_dir)
+        album.scan()
+    code = ("import sys\nfrom album.engine import Album\nfrom album.paths import LibraryPaths\n"
+            f"album = Album.open(LibraryPaths.at({str(library)!r}))\n"
+            f"assert album.remove_folder({str(photo_dir)!r}) == 8\n"
+            "assert 'torch' not in sys.modules, 'removing a folder imported torch'\n"
+            "album.close()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    with Album.open(LibraryPaths.at(library), model=encoder) as album:
+        assert album.status().photos == 0 and album.search.index.live == 0

@@ -33,6 +33,7 @@ class ActiveEncoders:
                 self._choices[entry["role"]] = entry["source"]
         if isinstance(similarity, str):
             self._choices[SIMILARITY] = similarity
+            self._persist()  # forget in-process encoders of an earlier session: they cannot be loaded
         else:
             self.attach(similarity, SIMILARITY)
 
@@ -71,6 +72,7 @@ class ActiveEncoders:
     def _persist(self) -> None:
         if not self.writable:
             return
+        stored = {entry["role"]: entry for entry in self.catalogue.active_models()}
         entries = []
         for role in self.roles:
             encoder = self._loaded.get(role)
@@ -78,8 +80,6 @@ class ActiveEncoders:
                 self.catalogue.register_model(encoder.model_id, encoder.backbone_spec.name, encoder.dim,
                                               encoder.model_id.split("@", 1)[-1])  # the weights checksums
                 entries.append({"id": encoder.model_id, "role": role, "source": self._choices.get(role)})
-            else:
-                stored = next((e for e in self.catalogue.active_models() if e["role"] == role), None)
-                if stored is not None:
-                    entries.append(stored)
+            elif role in stored:  # not loaded yet: as an earlier session recorded it
+                entries.append(stored[role])
         self.catalogue.set_active_models(entries)

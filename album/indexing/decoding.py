@@ -10,8 +10,9 @@ flight is retried alone, so only the culprit is blamed.
 A job is plain data (path, decode size, the preprocessings wanted) and so is
 its answer (metadata and the centre crops as 8-bit pixels, a quarter of the
 bytes of float tensors), so they cross process boundaries cheaply; the
-crops are normalised in the app's process (``Decoded.tensor``).  Tests (and ``Album`` with an injected executor) decode in-process
-with ``InProcessDecoder``, which has the same interface.
+crops are normalised in the app's process (``Decoded.tensor``).  Tests (and
+``Album`` with an injected executor) decode in-process with
+``InProcessDecoder``, which has the same interface.
 """
 
 from __future__ import annotations

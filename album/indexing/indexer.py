@@ -13,15 +13,14 @@ found while it runs (a sync during a checkpoint) are encoded before it ends.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Sequence, Set
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from album.indexing.decoding import DecodeJob, Decoded, InProcessDecoder, ProcessDecoder
-from album.indexing.reheading import rehead
+from album.indexing.reheading import VectorsCallback, rehead
 from album.library.catalogue import Catalogue, EncodedPhoto
 from album.library.scanner import ScanSummary
 from album.library.schema import Photo
@@ -31,8 +30,6 @@ from album.vision.encoder import Encoder
 BATCH_SIZE = 32
 WINDOW = 3 * BATCH_SIZE
 
-#: called with (model id, photo ids, vectors) after each batch is committed
-VectorsCallback = Callable[[str, list[int], np.ndarray], None]
 
 
 @dataclass

@@ -18,9 +18,12 @@ from album.vision.encoder import Encoder
 
 CHUNK = 2048
 
+#: called with (model id, photo ids, vectors) once they are committed
+VectorsCallback = Callable[[str, list[int], np.ndarray], None]
+
 
 def rehead(catalogue: Catalogue, encoder: Encoder, ids: Sequence[int],
-           on_vectors: Callable[[str, list[int], np.ndarray], None], meter: ProgressMeter,
+           on_vectors: VectorsCallback, meter: ProgressMeter,
            control: TaskControl) -> None:
     """Encode ``ids`` with ``encoder`` from their stored backbone features, a chunk per transaction."""
     for start in range(0, len(ids), CHUNK):

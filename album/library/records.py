@@ -48,6 +48,11 @@ class PhotoRecord(NamedTuple):
     status: PhotoStatus
     failure: str | None
 
+    @classmethod
+    def of(cls, photo) -> "PhotoRecord":
+        """The record of a catalogue row (anything with these attributes)."""
+        return cls(*(getattr(photo, name) for name in cls._fields))
+
 
 #: the catalogue columns behind ``PhotoRecord``, in order
 PHOTO_COLUMNS: tuple[str, ...] = PhotoRecord._fields

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from album.errors import LibraryError
 from album.library import migrations
 from album.library.catalogue.scan_batch import ScanBatch
-from album.library.catalogue.vectors import drop_vectors, store_embeddings, store_features, unpack
+from album.library.catalogue.vectors import chunks, drop_vectors, store_embeddings, store_features, unpack
 from album.library.records import PHOTO_COLUMNS, PhotoRecord, PhotoStatus
 from album.library.schema import BackboneFeatures, Embedding, Folder, Meta, Model, Photo
 
@@ -140,11 +140,10 @@ class Catalogue:
             return session.scalar(select(Photo).where(Photo.path == path))
 
     def photos_by_ids(self, ids: Iterable[int]) -> dict[int, Photo]:
-        ids = list(ids)
         found: dict[int, Photo] = {}
         with self.session() as session:
-            for start in range(0, len(ids), 500):
-                found.update((p.id, p) for p in session.scalars(select(Photo).where(Photo.id.in_(ids[start:start + 500]))))
+            for chunk in chunks(ids):
+                found.update((p.id, p) for p in session.scalars(select(Photo).where(Photo.id.in_(chunk))))
         return found
 
     def photos_in_folder(self, folder_id: int) -> dict[str, Photo]:
@@ -168,8 +167,8 @@ class Catalogue:
     @staticmethod
     def _delete_photos(session, ids: Sequence[int]) -> None:
         drop_vectors(session, ids)
-        for start in range(0, len(ids), 500):
-            session.execute(delete(Photo).where(Photo.id.in_(ids[start:start + 500])))
+        for chunk in chunks(ids):
+            session.execute(delete(Photo).where(Photo.id.in_(chunk)))
 
     # -- encoding ------------------------------------------------------------
     def mark_encoded(self, results: Sequence[EncodedPhoto]) -> dict[str, tuple[list[int], np.ndarray]]:
@@ -223,6 +222,11 @@ class Catalogue:
         with self._writing() as session:
             session.merge(Meta(key=ACTIVE_MODELS, value=json.dumps(list(models))))
 
+    def model_dims(self) -> dict[str, int]:
+        """The embedding dimension of every registered model."""
+        with self.session() as session:
+            return dict(session.execute(select(Model.id, Model.dim)).all())
+
     def active_models(self) -> list[dict]:
         with self.session() as session:
             value = session.scalar(select(Meta.value).where(Meta.key == ACTIVE_MODELS))
@@ -263,10 +267,10 @@ class Catalogue:
         found_ids: list[int] = []
         blobs: list[bytes] = []
         with self.session() as session:
-            for start in range(0, len(ids), 500):
+            for chunk in chunks(ids):
                 for photo_id, blob in session.execute(select(BackboneFeatures.photo_id, BackboneFeatures.vector).where(
                         BackboneFeatures.features_id == features_id,
-                        BackboneFeatures.photo_id.in_(list(ids[start:start + 500])))):
+                        BackboneFeatures.photo_id.in_(chunk))):
                     found_ids.append(photo_id)
                     blobs.append(blob)
         return found_ids, unpack(blobs, "<f2")

@@ -16,6 +16,16 @@ from sqlalchemy.orm import Session
 from album.library.schema import BackboneFeatures, Embedding, Model
 
 
+#: ids per ``IN (...)`` clause, well under SQLite's limit on bound variables
+CHUNK = 500
+
+
+def chunks(ids: Sequence[int]) -> list[list[int]]:
+    """``ids`` in slices small enough for one ``IN (...)`` clause."""
+    ids = list(ids)
+    return [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
+
+
 def pack(vector: np.ndarray, dtype: str = "<f4") -> bytes:
     return np.asarray(vector, dtype).tobytes()
 
@@ -56,9 +66,7 @@ def store_features(session: Session, features_id: str, ids: Sequence[int], featu
 def drop_vectors(session: Session, photo_ids: Sequence[int]) -> None:
     """Delete every model's vectors and the backbone features of these photos (their content changed
     or they are going away), marking those models' indexes stale."""
-    photo_ids = list(photo_ids)
-    for start in range(0, len(photo_ids), 500):
-        chunk = photo_ids[start:start + 500]
+    for chunk in chunks(photo_ids):
         models = session.scalars(select(Embedding.model_id).where(Embedding.photo_id.in_(chunk)).distinct()).all()
         session.execute(delete(Embedding).where(Embedding.photo_id.in_(chunk)))
         session.execute(delete(BackboneFeatures).where(BackboneFeatures.photo_id.in_(chunk)))
