@@ -28,10 +28,11 @@ DEFAULT_CARD = card_path(RESOURCES / "models" / "default.safetensors")
 PRETRAINED_SCALE = RESOURCES / "models" / "pretrained.scale.json"
 
 
-def validation_images(data_root: Path) -> tuple[list[Path], np.ndarray]:
+def validation_images(data_root: Path) -> tuple[list[Path], np.ndarray, np.ndarray]:
+    """Paths, class labels and the data set of each validation photo."""
     card = json.loads(DEFAULT_CARD.read_text())
-    paths, labels = [], []
-    for source in card["training"]["data"]:
+    paths, labels, sets = [], [], []
+    for number, source in enumerate(card["training"]["data"]):
         root = data_root / Path(source["root"]).name
         data = open_dataset(root)
         wanted = set(source["validation_classes"])
@@ -40,8 +41,9 @@ def validation_images(data_root: Path) -> tuple[list[Path], np.ndarray]:
             if name in wanted:
                 paths.append(path)
                 labels.append(f"{source['name']}/{name}")
+                sets.append(number)
     names = sorted(set(labels))
-    return paths, np.array([names.index(label) for label in labels])
+    return paths, np.array([names.index(label) for label in labels]), np.array(sets)
 
 
 def embed(encoder, paths: list[Path], near: bool) -> np.ndarray:
@@ -56,7 +58,7 @@ def embed(encoder, paths: list[Path], near: bool) -> np.ndarray:
     return np.concatenate(vectors)
 
 
-def calibrate(choice: str, paths: list[Path], labels: np.ndarray, cache: Path) -> ScoreScale:
+def calibrate(choice: str, paths: list[Path], labels: np.ndarray, sets: np.ndarray, cache: Path) -> ScoreScale:
     encoder = open_encoder(choice, device="cpu")
     stored = cache / f"{encoder.model_id}-{len(paths)}.npz"
     if stored.is_file():
@@ -66,7 +68,9 @@ def calibrate(choice: str, paths: list[Path], labels: np.ndarray, cache: Path) -
         copies = embed(encoder, paths, near=True)
         cache.mkdir(parents=True, exist_ok=True)
         np.savez(stored, center=center, copies=copies)
-    same, different = pair_scores(center, labels)
+    # pairs within each data set, as training calibrates: a bird against an object is no test
+    pairs = [pair_scores(center[sets == n], labels[sets == n]) for n in np.unique(sets)]
+    same, different = (np.concatenate(scores) for scores in zip(*pairs))
     near = np.sum(center * copies, axis=1)
     scale = fit(same, different, near)
     print(f"{choice} ({encoder.model_id}): {len(paths)} validation photos, {len(set(labels))} classes; "
@@ -88,12 +92,12 @@ def main() -> None:
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "album" / "calibration"),
                         help="where the validation embeddings are kept between runs")
     args = parser.parse_args()
-    paths, labels = validation_images(Path(args.data))
-    _, default_scale = calibrate("default", paths, labels, Path(args.cache))
+    paths, labels, sets = validation_images(Path(args.data))
+    _, default_scale = calibrate("default", paths, labels, sets, Path(args.cache))
     card = json.loads(DEFAULT_CARD.read_text())
     card["score_scale"] = default_scale.to_dict()
     DEFAULT_CARD.write_text(json.dumps(card, indent=2) + "\n")
-    model_id, pretrained_scale = calibrate("pretrained", paths, labels, Path(args.cache))
+    model_id, pretrained_scale = calibrate("pretrained", paths, labels, sets, Path(args.cache))
     PRETRAINED_SCALE.write_text(json.dumps({"model_id": model_id, **pretrained_scale.to_dict()}, indent=2) + "\n")
 
 
