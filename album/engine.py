@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 
 from album.errors import LibraryError, UserFacingError
+from album.duplicates.stacks import Stack
+from album.groups.subject_groups import GroupingSummary, SubjectGroups
 from album.indexing.active import SIMILARITY, ActiveEncoders
 from album.library.catalogue import Catalogue
-from album.library.records import FolderInfo, LibraryStatus, ModelStatus, PhotoRecord, PhotoStatus
+from album.library.records import FolderInfo, LibraryStatus, ModelStatus, PhotoRecord, PhotoStatus, TrashResult
 from album.library.scanner import IndexChanges, Scanner, ScanSummary
 from album.paths import LibraryPaths
 from album.search.indexes import IndexSet
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from album.vision.calibration import ScoreScale
     from album.vision.encoder import Encoder
 
-__all__ = ["Album", "FolderInfo", "LibraryStatus", "Match", "ModelStatus", "PhotoRecord", "ScanSummary"]
+__all__ = ["Album", "Stack", "TrashResult", "FolderInfo", "LibraryStatus", "Match", "ModelStatus", "PhotoRecord", "ScanSummary"]
 
 
 class Album:
@@ -56,6 +58,8 @@ class Album:
         self.encoders = ActiveEncoders(self.catalogue, model, writable=not self.read_only)
         self.indexes = IndexSet(self.catalogue, paths.index_dir, persist=not self.read_only)
         self._search: SimilarPhotos | None = None
+        #: subject groups: listing, the user's edits, recomputation
+        self.groups = SubjectGroups(self.catalogue, lambda: self.encoder, self._require_writer)
 
     @classmethod
     def open(cls, paths: LibraryPaths, model: "str | Encoder" = "default", executor: Executor | None = None,
@@ -176,13 +180,23 @@ class Album:
         summary = ScanSummary()
         encoders = self.encoders.all() if encode else []  # loading them records them as active
         self._load_indexes()  # so that they follow the changes instead of being rebuilt afterwards
+        encoded: list[int] = []
+
+        def on_vectors(model_id: str, ids: list[int], vectors) -> None:
+            self.indexes.add(model_id, ids, vectors)
+            if model_id == self.encoder.model_id:
+                encoded.extend(ids)
+
         try:
             changes = self._sync(folders, summary, progress, control)
             if encode:
                 from album.indexing.indexer import Indexer  # imports torch: only when encoding
 
                 Indexer(self.catalogue, encoders, self.decoder).encode_pending(
-                    summary, self.indexes.add, progress, control, counted_new=changes.new)
+                    summary, on_vectors, progress, control, counted_new=changes.new)
+                if self.groups.update(encoded):  # many new photos: regroup, in the background of the app
+                    self.indexes.save()
+                    self.groups.regroup(progress, control)
         except Cancelled:
             summary.cancelled = True
         finally:
@@ -218,6 +232,44 @@ class Album:
         for entry in self.catalogue.active_models():
             if entry["id"] in dims:
                 self.indexes.get(entry["id"], dims[entry["id"]])
+
+    def regroup(self, progress: ProgressCallback | None = None, control: TaskControl | None = None) -> GroupingSummary:
+        """Recompute the automatic subject groups (the user's confirmed groups keep their photos)."""
+        return self.groups.regroup(progress, control)
+
+    # -- near-duplicates -----------------------------------------------------------
+    def duplicates(self, progress: ProgressCallback | None = None, control: TaskControl | None = None) -> list[Stack]:
+        """Stacks of copies of one shot, then bursts ("similar shots"), each with a photo to keep."""
+        from album.duplicates.finder import DuplicateFinder, thresholds_for
+
+        index = self.search.ensure_index()
+        finder = DuplicateFinder(self.catalogue, self.executor, keep_fingerprints=not self.read_only)
+        return finder.stacks(self.encoder.model_id, index.neighbours, thresholds_for(self.score_scale),
+                             progress, control)
+
+    def trash(self, photo_ids: list[int]) -> TrashResult:
+        """Move photos' files to the system trash (never unlinked) and forget them; a file that cannot be
+        trashed is kept, and listed with the reason."""
+        self._require_writer()
+        from send2trash import send2trash
+        from send2trash.exceptions import TrashPermissionError
+
+        result = TrashResult()
+        for photo_id, record in self.photos_by_ids(photo_ids).items():
+            try:
+                send2trash(record.path)
+            except FileNotFoundError:
+                pass  # already gone: forget it all the same
+            except (OSError, TrashPermissionError) as exc:
+                result.failed.append((record.path, str(exc) or type(exc).__name__))
+                continue
+            result.trashed.append(photo_id)
+        if result.trashed:
+            self._load_indexes()
+            self.catalogue.delete_photos(result.trashed)
+            self.indexes.remove(result.trashed)
+            self.indexes.save()
+        return result
 
     # -- reading -----------------------------------------------------------------
     def photos(self) -> list[PhotoRecord]:

@@ -1,7 +1,8 @@
 """The architecture holds: packages import one way only, and only the catalogue writes.
 
 The layers, top to bottom (docs/architecture.md): the command line (which
-also starts the app), the GUI, the engine, search and indexing, vision and
+also starts the app), the GUI, the engine, search, indexing, subject groups
+and near-duplicates, vision and
 library, media, and the foundation modules (terminal progress; tasks and
 logs; paths and errors).  A module may import from
 its own unit or from a lower layer, never from a higher or a sibling one.
@@ -20,7 +21,7 @@ PACKAGE = Path(album.__file__).parent
 LAYERS = {
     "__main__": 9, "cli": 8, "gui": 7,
     "engine": 6,
-    "search": 5, "indexing": 5,
+    "search": 5, "indexing": 5, "groups": 5, "duplicates": 5,
     "vision": 4, "library": 4,
     "media": 3,
     "terminal_progress": 2,

@@ -30,6 +30,7 @@ import torch
 from PIL import Image
 
 from album.errors import UnreadableImage
+from album.media.fingerprint import fingerprint_image
 from album.media.imageio import ImageInfo, load_image
 from album.vision.backbones import Preprocessing
 from album.vision.preprocess import center_crop, normalise
@@ -56,6 +57,8 @@ class Decoded:
     #: features id -> the centre crop (crop x crop x 3, uint8) and how to normalise it
     crops: dict[str, tuple[np.ndarray, Preprocessing]] = field(default_factory=dict)
     error: str | None = None
+    #: the photo's perceptual fingerprint (``media.fingerprint``), from the same decode
+    fingerprint: bytes | None = None
 
     def tensor(self, features_id: str) -> torch.Tensor:
         """The model input for one backbone: exactly ``preprocess.center_tensor`` of the photo."""
@@ -64,13 +67,14 @@ class Decoded:
 
 
 def decode_job(job: DecodeJob) -> Decoded:
-    """Decode one photo once and crop it for each backbone that needs it."""
+    """Decode one photo once: crop it for each backbone that needs it, and fingerprint it."""
     try:
         image, info = load_image(job.path, min_side=job.decode_size)
     except UnreadableImage as exc:
         return Decoded(error=str(exc))
     return Decoded(info, {features_id: (np.asarray(center_crop(image, preprocessing)), preprocessing)
-                          for features_id, preprocessing in job.preprocessing})
+                          for features_id, preprocessing in job.preprocessing},
+                   fingerprint=fingerprint_image(image).to_bytes())
 
 
 class InProcessDecoder:

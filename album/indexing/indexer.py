@@ -140,7 +140,7 @@ class Indexer:
     def _encode_batch(self, batch: list[Prepared], on_vectors: VectorsCallback) -> None:
         results = {item.photo.id: EncodedPhoto(item.photo.id, item.photo.content_hash, item.decoded.info.width,
                                                item.decoded.info.height, item.decoded.info.taken_at,
-                                               item.decoded.info.camera)
+                                               item.decoded.info.camera, fingerprint=item.decoded.fingerprint)
                    for item in batch}
         groups: dict[str, list[Encoder]] = {}
         for item in batch:

@@ -36,8 +36,34 @@ def _v1_to_v2(connection: Connection) -> None:
                        {"value": json.dumps(models)})
 
 
+def _v2_to_v3(connection: Connection) -> None:
+    """Subject groups (automatic or confirmed by the user, with must- and cannot-links) and the
+    perceptual fingerprints of near-duplicate checks."""
+    connection.execute(text(
+        "CREATE TABLE photo_groups ("
+        " id INTEGER NOT NULL PRIMARY KEY,"
+        " name TEXT NOT NULL,"
+        " named_by_user BOOLEAN NOT NULL,"
+        " confirmed BOOLEAN NOT NULL,"
+        " cover_id INTEGER REFERENCES photos (id) ON DELETE SET NULL,"
+        " created_at DATETIME NOT NULL)"))
+    connection.execute(text("CREATE INDEX ix_photo_groups_confirmed ON photo_groups (confirmed)"))
+    connection.execute(text(
+        "CREATE TABLE group_members ("
+        " group_id INTEGER NOT NULL REFERENCES photo_groups (id) ON DELETE CASCADE,"
+        " photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,"
+        " role VARCHAR(16) NOT NULL,"
+        " PRIMARY KEY (group_id, photo_id))"))
+    connection.execute(text("CREATE INDEX ix_group_members_photo_id ON group_members (photo_id)"))
+    connection.execute(text(
+        "CREATE TABLE fingerprints ("
+        " photo_id INTEGER NOT NULL PRIMARY KEY REFERENCES photos (id) ON DELETE CASCADE,"
+        " content_hash VARCHAR(64) NOT NULL,"
+        " data BLOB NOT NULL)"))
+
+
 #: version -> step that upgrades a catalogue from that version to the next
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def stored_version(connection: Connection) -> int | None:

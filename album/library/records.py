@@ -9,7 +9,7 @@ catalogue selects, so the two can never drift apart.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -30,6 +30,20 @@ class PhotoStatus(str, enum.Enum):
     @classmethod
     def readable(cls) -> tuple["PhotoStatus", ...]:
         return (cls.OK, cls.PENDING)
+
+
+class MemberRole(str, enum.Enum):
+    """How a photo came to be (or not to be) in a group (stored as its value)."""
+
+    #: put there by clustering; recomputation may move it
+    AUTO = "auto"
+    #: put or kept there by the user: a must-link
+    USER = "user"
+    #: taken out by the user: a cannot-link, never put back automatically
+    EXCLUDED = "excluded"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class PhotoRecord(NamedTuple):
@@ -86,3 +100,23 @@ class LibraryStatus:
     folders: list[str]
     model: str | None
     models: list[ModelStatus]
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    """A group of photos of one subject, as the user interfaces list it."""
+
+    id: int
+    name: str
+    confirmed: bool
+    size: int
+    #: the photo that stands for the group (its most typical member)
+    cover_id: int | None
+
+
+@dataclass
+class TrashResult:
+    """Photos moved to the system trash, and the files that could not be moved (path, why)."""
+
+    trashed: list[int] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from album.library.records import PhotoStatus
+from album.library.records import MemberRole, PhotoStatus
 
 #: Bump when the tables change, and add a step to ``migrations.MIGRATIONS``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Base(DeclarativeBase):
@@ -85,3 +85,39 @@ class BackboneFeatures(Base):
     features_id: Mapped[str] = mapped_column(String(160), primary_key=True)
     #: float16, little-endian, not normalised
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PhotoGroup(Base):
+    """A group of photos of one subject: found by clustering, or confirmed by the user (then it is
+    theirs: recomputation never takes it apart, and it is training data for a personal model)."""
+
+    __tablename__ = "photo_groups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    #: the user gave the name (an automatic name is recomputed with the group; this one never is)
+    named_by_user: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the user edited the group: its members are pinned and its exclusions are kept
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    #: the photo that stands for the group (the most typical member)
+    cover_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class GroupMember(Base):
+    """A photo's place in a group: put there by clustering (``auto``), by the user (``user``: a
+    must-link), or taken out by the user (``excluded``: a cannot-link that recomputation respects)."""
+
+    __tablename__ = "group_members"
+    group_id: Mapped[int] = mapped_column(ForeignKey("photo_groups.id", ondelete="CASCADE"), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[MemberRole] = mapped_column(
+        Enum(MemberRole, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]))
+
+
+class Fingerprint(Base):
+    """A photo's perceptual fingerprint (near-duplicate checks), valid for the content it was computed from."""
+
+    __tablename__ = "fingerprints"
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -172,3 +172,21 @@ class VectorIndex:
                     return []
                 k = max(1, k // 2)
         return [(int(label), float(1.0 - distance)) for label, distance in zip(labels[0], distances[0])]
+
+    def neighbours(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest photos of each of many vectors at once, on every core: (ids, cosines),
+        each (n, k), best first; -1 (cosine -inf) pads rows when fewer are reachable."""
+        n = len(vectors)
+        k = min(k, self.live)
+        if k <= 0 or n == 0:
+            return np.full((n, max(k, 0)), -1, np.int64), np.full((n, max(k, 0)), -np.inf, np.float32)
+        self._index.set_ef(max(MIN_EF_SEARCH, 2 * k))
+        try:
+            labels, distances = self._index.knn_query(np.asarray(vectors, np.float32), k=k,
+                                                      num_threads=os.cpu_count() or 1)
+        except RuntimeError:  # too few reachable live elements for k: one query at a time
+            rows = [self.query(vector, k) for vector in vectors]
+            ids = np.array([[i for i, _ in row] + [-1] * (k - len(row)) for row in rows], np.int64)
+            sims = np.array([[c for _, c in row] + [-np.inf] * (k - len(row)) for row in rows], np.float32)
+            return ids, sims
+        return labels.astype(np.int64), (1.0 - distances).astype(np.float32)

@@ -48,18 +48,19 @@ class PooledBackbone(nn.Module):
     """A classification network cut before its last layer: images in, pooled features out."""
 
     def __init__(self, network: nn.Module, features: Callable[[torch.Tensor], torch.Tensor],
-                 logits: Callable[[torch.Tensor], torch.Tensor]):
+                 classifier: Callable[[torch.Tensor], torch.Tensor]):
         super().__init__()
         self.network = network
         self._features = features
-        self._logits = logits
+        #: pooled features -> the 1,000 ImageNet logits (names photo groups without running the CNN again)
+        self.classifier = classifier
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self._features(images)
 
     def classify(self, images: torch.Tensor) -> torch.Tensor:
         """ImageNet logits: used to prove the weights were loaded correctly."""
-        return self._logits(images)
+        return self.classifier(self._features(images))
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,11 @@ def _build_lite0() -> PooledBackbone:
     return PooledBackbone(
         network,
         features=lambda x: network.forward_head(network.forward_features(x), pre_logits=True),
-        logits=network,
+        classifier=network.classifier,
     )
 
 
-def _torchvision_builder(factory_name: str, weights_name: str, cut: Callable[[nn.Module], Callable]):
+def _torchvision_builder(factory_name: str, weights_name: str, cut: Callable[[nn.Module], tuple[Callable, Callable]]):
     def build() -> PooledBackbone:
         import torchvision
 
@@ -128,7 +129,8 @@ def _torchvision_builder(factory_name: str, weights_name: str, cut: Callable[[nn
             ) from None
         network.load_state_dict(state)
         network.eval()
-        return PooledBackbone(network, features=cut(network), logits=network)
+        features, classifier = cut(network)
+        return PooledBackbone(network, features=features, classifier=classifier)
 
     return build
 
@@ -147,18 +149,20 @@ def _url_hash(weights_name: str) -> Callable[[], str]:
     return weights_id
 
 
-def _resnet_features(net: nn.Module) -> Callable:
-    net.fc = nn.Identity()
-    return net
+def _resnet_features(net: nn.Module) -> tuple[Callable, Callable]:
+    """(pooled features, classifier over them): the network with its last layer cut off, and that layer."""
+    classifier, net.fc = net.fc, nn.Identity()
+    return net, classifier
 
 
-def _vgg_features(net: nn.Module) -> Callable:
-    fc7 = nn.Sequential(*list(net.classifier.children())[:-1])  # the classic fc7 descriptor
-    return lambda x: fc7(torch.flatten(net.avgpool(net.features(x)), 1))
+def _vgg_features(net: nn.Module) -> tuple[Callable, Callable]:
+    layers = list(net.classifier.children())
+    fc7 = nn.Sequential(*layers[:-1])  # the classic fc7 descriptor
+    return (lambda x: fc7(torch.flatten(net.avgpool(net.features(x)), 1))), layers[-1]
 
 
-def _mobilenet_features(net: nn.Module) -> Callable:
-    return lambda x: torch.flatten(net.avgpool(net.features(x)), 1)
+def _mobilenet_features(net: nn.Module) -> tuple[Callable, Callable]:
+    return (lambda x: torch.flatten(net.avgpool(net.features(x)), 1)), net.classifier
 
 
 BACKBONES: dict[str, BackboneSpec] = {

@@ -94,6 +94,13 @@ class Encoder:
         embeddings = nn.functional.normalize(embeddings.float(), dim=1)
         return embeddings.cpu().numpy().astype(np.float32)
 
+    @torch.inference_mode()
+    def label_features(self, features: np.ndarray) -> np.ndarray:
+        """ImageNet class probabilities (N, 1000) of pooled features (what the backbone's own
+        classifier says the photos show)."""
+        logits = self.backbone.classifier(torch.as_tensor(np.asarray(features, np.float32), device=self.device))
+        return torch.softmax(logits.float(), dim=1).cpu().numpy()
+
     def embed_batch(self, batch: torch.Tensor) -> np.ndarray:
         """Embeddings (N, dim), float32, unit length, for a preprocessed batch."""
         return self.embed_features(self.features(batch))

@@ -27,14 +27,14 @@ def v1_library(tmp_path) -> LibraryPaths:
     return paths
 
 
-def test_version_1_becomes_version_2_after_a_backup(v1_library):
+def test_version_1_becomes_the_current_version_after_a_backup(v1_library):
     catalogue = Catalogue(v1_library.catalogue)
     try:
         with catalogue.engine.connect() as connection:
             version = connection.execute(text("SELECT value FROM meta WHERE key='schema_version'")).scalar()
             tables = {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
-        assert version == str(SCHEMA_VERSION) == "2"
-        assert "backbone_features" in tables
+        assert version == str(SCHEMA_VERSION) == "3"
+        assert {"backbone_features", "photo_groups", "group_members", "fingerprints"} <= tables
         assert catalogue.active_models() == [{"id": V1_MODEL, "role": "similarity"}]
         assert catalogue.count_photos() == {PhotoStatus.OK: 6, PhotoStatus.FAILED: 1}
         assert catalogue.count_embeddings(V1_MODEL) == 6
@@ -57,3 +57,45 @@ def test_a_migrated_library_keeps_its_vectors_and_reports_its_models(v1_library,
         photo = album.photos()[0]
         assert len(album.similar_to_photo(photo.id, k=10, min_score=-1)) == 5
         assert album.catalogue.active_models() == [{"id": V1_MODEL, "role": "similarity", "source": "pretrained"}]
+
+
+V2 = Path(__file__).parent / "data" / "catalogue-v2.sqlite3"
+V2_MODEL = "efficientnet_lite0@57934424+492bfb5a"
+
+
+@pytest.fixture
+def v2_library(tmp_path) -> LibraryPaths:
+    paths = LibraryPaths.at(tmp_path / "library").ensure()
+    shutil.copy(V2, paths.catalogue)
+    return paths
+
+
+def test_version_2_gains_groups_and_fingerprints_after_a_backup(v2_library):
+    catalogue = Catalogue(v2_library.catalogue)
+    try:
+        assert catalogue.active_models() == [{"id": V2_MODEL, "role": "similarity", "source": "default"}]
+        assert catalogue.count_embeddings(V2_MODEL) == 6
+        ids = [p.id for p in catalogue.photo_rows()]
+        assert len(ids) == 6 and catalogue.groups.list() == []
+        group = catalogue.groups.create("Rex", ids[:3])  # the new tables take writes, with their constraints
+        catalogue.groups.remove(group, ids[:1])
+        assert catalogue.groups.members(group) == sorted(ids[1:3])
+        catalogue.store_fingerprints([(ids[0], catalogue.photo(ids[0]).content_hash, b"fp")])
+        assert catalogue.fingerprints(ids) == {ids[0]: b"fp"}
+        catalogue.delete_photos(ids[1:2])  # memberships follow their photo
+        assert catalogue.groups.members(group) == [ids[2]]
+    finally:
+        catalogue.close()
+    backup = v2_library.catalogue.with_name(v2_library.catalogue.name + ".v2.bak")
+    with sqlite3.connect(backup) as connection:
+        assert connection.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+        assert connection.execute("SELECT count(*) FROM backbone_features").fetchone() == (6,)
+        assert "photo_groups" not in {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+
+
+def test_a_migrated_version_2_library_groups_its_photos_without_re_encoding(v2_library):
+    with Album.open(v2_library, model="default", executor=SynchronousExecutor()) as album:
+        assert album.status().indexed == 6 and album.status().pending == 0
+        summary = album.regroup()
+        assert summary.photos == 6
+        assert album.catalogue.lacking(V2_MODEL) == set()

@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from album.errors import LibraryError
 from album.library import migrations
+from album.library.catalogue.groups import GroupStore
 from album.library.catalogue.scan_batch import ScanBatch
 from album.library.catalogue.vectors import chunks, drop_vectors, store_embeddings, store_features, unpack
 from album.library.records import PHOTO_COLUMNS, PhotoRecord, PhotoStatus
-from album.library.schema import BackboneFeatures, Embedding, Folder, Meta, Model, Photo
+from album.library.schema import BackboneFeatures, Embedding, Fingerprint, Folder, Meta, Model, Photo
 
 BUSY_TIMEOUT_MS = 30_000
 ACTIVE_MODELS = "active_models"
@@ -54,6 +55,7 @@ class EncodedPhoto:
     camera: str | None
     embeddings: dict[str, np.ndarray] = field(default_factory=dict)   # model id -> unit vector
     features: dict[str, np.ndarray] = field(default_factory=dict)     # features id -> pooled features
+    fingerprint: bytes | None = None                                  # for near-duplicate checks
 
 
 class Catalogue:
@@ -71,6 +73,8 @@ class Catalogue:
             self.engine.dispose()
             raise
         self.session = sessionmaker(self.engine, expire_on_commit=False)
+        #: subject groups (reads and named writes)
+        self.groups = GroupStore(self)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -195,6 +199,10 @@ class Catalogue:
                     by_features.setdefault(features_id, []).append((result.photo_id, vector))
             for features_id, rows in by_features.items():
                 store_features(session, features_id, [i for i, _ in rows], np.stack([v for _, v in rows]))
+            for result in kept:
+                if result.fingerprint is not None:
+                    session.merge(Fingerprint(photo_id=result.photo_id, content_hash=result.content_hash,
+                                              data=result.fingerprint))
         return {model_id: (ids, np.stack(vectors)) for model_id, (ids, vectors) in stored.items()}
 
     def mark_failed(self, photo_id: int, content_hash: str | None, reason: str) -> None:
@@ -279,3 +287,24 @@ class Catalogue:
         with self.session() as session:
             return set(session.scalars(select(BackboneFeatures.photo_id).where(
                 BackboneFeatures.features_id == features_id)))
+
+    # -- near-duplicate fingerprints ---------------------------------------------
+    def fingerprints(self, ids: Sequence[int]) -> dict[int, bytes]:
+        """Stored fingerprints of those of ``ids`` whose content has not changed since."""
+        found: dict[int, bytes] = {}
+        with self.session() as session:
+            for chunk in chunks(ids):
+                found.update(session.execute(
+                    select(Fingerprint.photo_id, Fingerprint.data).join(Photo, Photo.id == Fingerprint.photo_id)
+                    .where(Fingerprint.photo_id.in_(chunk), Fingerprint.content_hash == Photo.content_hash)).all())
+        return found
+
+    def store_fingerprints(self, rows: Sequence[tuple[int, str, bytes]]) -> None:
+        """(photo id, content hash it was computed from, fingerprint) rows."""
+        with self._writing() as session:
+            existing = set()
+            for chunk in chunks([row[0] for row in rows]):
+                existing.update(session.scalars(select(Photo.id).where(Photo.id.in_(chunk))))
+            for photo_id, content_hash, data in rows:
+                if photo_id in existing:  # else deleted meanwhile
+                    session.merge(Fingerprint(photo_id=photo_id, content_hash=content_hash, data=data))

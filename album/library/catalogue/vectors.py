@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from album.library.schema import BackboneFeatures, Embedding, Model
+from album.library.schema import BackboneFeatures, Embedding, Fingerprint, Model
 
 
 #: ids per ``IN (...)`` clause, well under SQLite's limit on bound variables
@@ -75,7 +75,8 @@ def drop_vectors(session: Session, photo_ids: Sequence[int]) -> None:
 
 
 def copy_vectors(session: Session, source_id: int, target_id: int) -> list[str]:
-    """Give ``target_id`` (an identical copy) the vectors and features of ``source_id``; returns the models."""
+    """Give ``target_id`` (an identical copy) the vectors, features and fingerprint of ``source_id``;
+    returns the models."""
     rows = session.execute(select(Embedding.model_id, Embedding.vector).where(Embedding.photo_id == source_id)).all()
     for model_id, vector in rows:
         session.add(Embedding(photo_id=target_id, model_id=model_id, vector=vector))
@@ -83,4 +84,7 @@ def copy_vectors(session: Session, source_id: int, target_id: int) -> list[str]:
     for features_id, vector in session.execute(select(BackboneFeatures.features_id, BackboneFeatures.vector).where(
             BackboneFeatures.photo_id == source_id)).all():
         session.add(BackboneFeatures(photo_id=target_id, features_id=features_id, vector=vector))
+    for content_hash, data in session.execute(select(Fingerprint.content_hash, Fingerprint.data).where(
+            Fingerprint.photo_id == source_id)).all():
+        session.merge(Fingerprint(photo_id=target_id, content_hash=content_hash, data=data))
     return [model_id for model_id, _ in rows]

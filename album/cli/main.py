@@ -1,7 +1,8 @@
 """The ``album`` command: the same engine as the desktop app, from a terminal.
 
 ``album`` alone opens the desktop app.  Subcommands: add, remove, scan,
-similar, status, train, eval, install-desktop.  ``--library DIR`` (or
+similar, status, groups, group, regroup, duplicates, train, eval,
+install-desktop.  ``--library DIR`` (or
 ``ALBUM_LIBRARY``) chooses the library.  Problems caused by the environment
 print a plain message and exit 1; anything else is a bug, logged with its
 traceback, and exits 2.
@@ -61,8 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     desktop = commands.add_parser("install-desktop", help="add album to the desktop's application menu")
     desktop.set_defaults(handler=cmd_install_desktop)
 
+    from album.cli import duplicates as duplicate_commands
+    from album.cli import groups as group_commands
     from album.vision import commands as vision_commands
 
+    group_commands.register(commands, open_album)
+    duplicate_commands.register(commands, open_album)
     vision_commands.register(commands)
     return parser
 
