@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 
 from album.errors import LibraryError, UserFacingError
-from album.duplicates.stacks import Stack
 from album.groups.subject_groups import GroupingSummary, SubjectGroups
 from album.indexing.active import SIMILARITY, ActiveEncoders
 from album.library.catalogue import Catalogue
@@ -26,13 +25,15 @@ from album.library.scanner import IndexChanges, Scanner, ScanSummary
 from album.paths import LibraryPaths
 from album.search.indexes import IndexSet
 from album.search.similar import Match, SimilarPhotos
+from album.search.text_search import TextSearch
 from album.tasks import Cancelled, ProgressCallback, TaskControl
 
 if TYPE_CHECKING:
+    from album.duplicates.stacks import Stack
     from album.vision.calibration import ScoreScale
     from album.vision.encoder import Encoder
 
-__all__ = ["Album", "Stack", "TrashResult", "FolderInfo", "LibraryStatus", "Match", "ModelStatus", "PhotoRecord", "ScanSummary"]
+__all__ = ["Album", "TrashResult", "FolderInfo", "LibraryStatus", "Match", "ModelStatus", "PhotoRecord", "ScanSummary"]
 
 
 class Album:
@@ -58,6 +59,8 @@ class Album:
         self.encoders = ActiveEncoders(self.catalogue, model, writable=not self.read_only)
         self.indexes = IndexSet(self.catalogue, paths.index_dir, persist=not self.read_only)
         self._search: SimilarPhotos | None = None
+        #: photos found by words (the sentence encoder loads on the first query, or with ``text_search.load``)
+        self.text_search = TextSearch(self.catalogue, self.indexes)
         #: subject groups: listing, the user's edits, recomputation
         self.groups = SubjectGroups(self.catalogue, lambda: self.encoder, self._require_writer)
 
@@ -238,7 +241,7 @@ class Album:
         return self.groups.regroup(progress, control)
 
     # -- near-duplicates -----------------------------------------------------------
-    def duplicates(self, progress: ProgressCallback | None = None, control: TaskControl | None = None) -> list[Stack]:
+    def duplicates(self, progress: ProgressCallback | None = None, control: TaskControl | None = None) -> list["Stack"]:
         """Stacks of copies of one shot, then bursts ("similar shots"), each with a photo to keep."""
         from album.duplicates.finder import DuplicateFinder, thresholds_for
 
@@ -318,3 +321,9 @@ class Album:
     def similar_to_file(self, path: str | os.PathLike[str], k: int = DEFAULT_K,
                         min_score: float | None = None) -> list[Match]:
         return self.search.similar_to_file(Path(path), k, min_score)
+
+    # -- words -------------------------------------------------------------------
+    def search_text(self, words: str, k: int = DEFAULT_K, min_score: float | None = None) -> list[Match]:
+        """Library photos that ``words`` describe ("a dog on the beach"), best first, scored by their
+        cosine in text space (from ``text_search.DEFAULT_MIN_SCORE`` unless ``min_score`` is given)."""
+        return self.text_search.search(words, k, min_score)

@@ -14,36 +14,19 @@ most similar to the new photo on average, if that average is at least ``merge_si
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import AgglomerativeClustering
 
 from album.groups.knn import Neighbours, neighbours
+from album.groups.params import UNGROUPED, GroupingParams
 
-UNGROUPED = -1
 #: largest part clustered by exact average linkage (its pairwise distances take MAX_PART² / 2 floats)
 MAX_PART = 8_000
 #: how much stricter each re-linking of a part above MAX_PART is
 PART_STEP = 0.05
 
-
-@dataclass(frozen=True)
-class GroupingParams:
-    """How groups are made.
-
-    Chosen on the validation classes only (benchmarks/groups.py; cub100 and caltech50 classes held
-    out of the default model's training): merge_similarity is the loosest value of 0.30 / 0.35 / 0.40
-    that keeps pairwise precision >= 0.95 on both validation sets (0.30 gave 0.876 on cub100's);
-    min_size 3 kept more photos grouped than 5 at the same precision; dropping members far from
-    their group's centre changed nothing measurable after average linkage, so there is no such step.
-    """
-
-    merge_similarity: float = 0.35  # average cosine between two groups needed to merge them
-    min_size: int = 3  # smallest group kept
-    neighbours: int = 15  # nearest photos looked at for links
 
 
 def cluster(vectors: np.ndarray, params: GroupingParams = GroupingParams(), knn: Neighbours | None = None) -> np.ndarray:
@@ -72,9 +55,10 @@ def assign(new_vectors: np.ndarray, member_vectors: np.ndarray, member_labels: n
     if len(new_vectors) == 0 or not grouped.any():
         return result
     group_ids, compact, sizes = np.unique(member_labels[grouped], return_inverse=True, return_counts=True)
-    sums = np.zeros((len(group_ids), new_vectors.shape[1]), np.float64)
-    np.add.at(sums, compact, np.asarray(member_vectors, dtype=np.float32)[grouped])
-    mean_similarity = new_vectors @ (sums / sizes[:, None]).T.astype(np.float32)  # average cosine to each group
+    membership = csr_matrix((np.ones(len(compact), np.float32), (compact, np.arange(len(compact)))),
+                            shape=(len(group_ids), len(compact)))
+    means = membership @ np.asarray(member_vectors, dtype=np.float32)[grouped] / sizes[:, None].astype(np.float32)
+    mean_similarity = new_vectors @ means.T  # average cosine to each group's members
     best = np.argmax(mean_similarity, axis=1)
     fits = mean_similarity[np.arange(len(new_vectors)), best] >= params.merge_similarity
     result[fits] = group_ids[best[fits]]
@@ -82,7 +66,7 @@ def assign(new_vectors: np.ndarray, member_vectors: np.ndarray, member_labels: n
 
 
 def _parts(knn: Neighbours, points: np.ndarray, similarity: float, min_size: int) -> list[np.ndarray]:
-    """Connected parts (of at least min_size points) of the links at ``similarity`` among ``points``."""
+    """Connected parts (of at least min_size points, and 2) of the links at ``similarity`` among ``points``."""
     local = np.full(len(knn.indices), -1, np.int64)
     local[points] = np.arange(len(points))
     targets = knn.indices[points]
@@ -95,7 +79,7 @@ def _parts(knn: Neighbours, points: np.ndarray, similarity: float, min_size: int
     for members in np.split(np.argsort(part_of, kind="stable"), np.cumsum(np.bincount(part_of, minlength=count))[:-1]):
         if len(members) > MAX_PART:
             found += _parts(knn, points[members], similarity + PART_STEP, min_size)
-        elif len(members) >= min_size:
+        elif len(members) >= max(min_size, 2):
             found.append(points[members])
     return found
 

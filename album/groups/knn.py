@@ -19,7 +19,7 @@ from sklearn.decomposition import PCA
 #: below this many points an exact search is faster than projecting and building an hnswlib graph
 EXACT_LIMIT = 10_000
 #: dimensions hnswlib searches in (PCA fitted on a sample of ``PCA_SAMPLE`` points)
-REDUCED_DIM = 256
+REDUCED_DIM = 128
 PCA_SAMPLE = 10_000
 #: hnswlib candidates per wanted neighbour, re-ranked exactly
 CANDIDATES = 3
@@ -78,7 +78,7 @@ def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         projection = PCA(REDUCED_DIM, svd_solver="randomized", random_state=0).fit(sample)
         reduced = np.ascontiguousarray(projection.transform(vectors), dtype=np.float32)
     index = hnswlib.Index(space="l2", dim=reduced.shape[1])
-    index.init_index(max_elements=n, ef_construction=100, M=16, random_seed=0)
+    index.init_index(max_elements=n, ef_construction=60, M=16, random_seed=0)
     index.add_items(reduced, np.arange(n), num_threads=threads)
     wanted = min(CANDIDATES * k + 1, n)
     index.set_ef(max(wanted, 64))

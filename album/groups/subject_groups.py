@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from album.errors import UserFacingError
-from album.groups.clustering import UNGROUPED, GroupingParams  # TODO split
+from album.groups.params import UNGROUPED, GroupingParams
 from album.groups.naming import VOTERS, group_name
 from album.library.catalogue import Catalogue
 from album.library.records import GroupInfo, MemberRole

@@ -14,7 +14,8 @@ import logging
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
-from album.gui.messages import Folders, Purpose, SimilarQuery
+from album.gui.inbox import Task
+from album.gui.messages import WORDS_K, Folders, GroupRequest, Purpose, SimilarQuery
 from album.gui.worker import LibraryWorker
 from album.library.watcher import FolderWatcher
 from album.paths import LibraryPaths
@@ -74,6 +75,16 @@ class LibraryBridge(QObject):
 
     def find_similar_to_file(self, path: str, purpose: Purpose = Purpose.RESULTS) -> None:
         self.worker.ask_similar(SimilarQuery(path=str(path), purpose=purpose))
+
+    def find_by_words(self, words: str) -> None:
+        self.worker.ask_similar(SimilarQuery(words=words, purpose=Purpose.RESULTS, k=WORDS_K))
+
+    def ask_groups(self, request: GroupRequest) -> None:
+        self.worker.ask_groups(request)
+
+    def run_task(self, task: Task) -> None:
+        """Regroup, find duplicates or move photos to the trash (after the running scan, if any)."""
+        self.worker.run_task(task)
 
     def set_paused(self, paused: bool) -> None:
         self.worker.set_paused(paused)

@@ -1,9 +1,12 @@
-"""The left sidebar: "All photos", each library folder and, under it, its subfolders, with photo counts.
+"""The left sidebar: "All photos", each library folder and, under it, its subfolders, with photo counts;
+then the Groups and Duplicates pages.
 
 Choosing a folder or subfolder shows only the photos inside it (``folderChosen``
-carries the folder's path, or None for all photos).  A folder that is not on
-disk any more is marked so the user can remove it or reconnect the drive.
-The tree keeps what was expanded and chosen when the library changes.
+carries the folder's path, or None for all photos; choosing the folder shown
+again goes back to it from another page).  A folder that is not on disk any
+more is marked so the user can remove it or reconnect the drive.  The tree
+keeps what was expanded and chosen when the library changes.  Choosing
+Groups or Duplicates emits ``pageChosen`` ("groups" or "duplicates").
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import os
 from collections import Counter
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHeaderView, QLabel, QListWidget, QListWidgetItem, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from album.library.records import FolderInfo, PhotoRecord
 
 PathRole = Qt.UserRole + 1      # the folder's path (None for "All photos")
 RootRole = Qt.UserRole + 2      # the path of the library folder it belongs to
+GROUPS, DUPLICATES = "groups", "duplicates"
 
 
 def folder_counts(photos: list[PhotoRecord]) -> Counter[str]:
@@ -36,6 +41,7 @@ def folder_counts(photos: list[PhotoRecord]) -> Counter[str]:
 
 class FolderList(QWidget):
     folderChosen = Signal(object)   # str path, or None for all photos
+    pageChosen = Signal(str)        # GROUPS or DUPLICATES
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -53,13 +59,31 @@ class FolderList(QWidget):
         self.tree.header().setSectionResizeMode(0, QHeaderView.Stretch)
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeToContents)
         self.tree.currentItemChanged.connect(self._on_current)
+        self.tree.itemClicked.connect(self._on_clicked)
+        organise = QLabel("ORGANISE")
+        organise.setObjectName("sidebarTitle")
+        self.pages = QListWidget()
+        self.pages.setObjectName("folderList")
+        self.pages.setFrameShape(QListWidget.NoFrame)
+        for name, text, tip in ((GROUPS, "Groups", "Photos gathered by subject"),
+                                (DUPLICATES, "Duplicates", "Copies of one photo, and similar shots")):
+            item = QListWidgetItem(text, self.pages)
+            item.setData(PathRole, name)
+            item.setToolTip(tip)
+        self.pages.setFixedHeight(2 * self.pages.sizeHintForRow(0) + 8)
+        self.pages.itemClicked.connect(lambda item: self.pageChosen.emit(item.data(PathRole)))
+        self.pages.itemActivated.connect(lambda item: self.pageChosen.emit(item.data(PathRole)))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 12, 8, 8)
         layout.addWidget(title)
         layout.addWidget(self.tree, 1)
+        layout.addSpacing(8)
+        layout.addWidget(organise)
+        layout.addWidget(self.pages)
         self.setMinimumWidth(170)
         self._folders: list[FolderInfo] = []
         self._updating = False
+        self._chosen_now = False
         self.set_folders([], [])
         self.tree.topLevelItem(0).setText(1, "")  # no count before the library has said
 
@@ -135,6 +159,28 @@ class FolderList(QWidget):
         """Choose "All photos"."""
         self.tree.setCurrentItem(self.tree.topLevelItem(0))
 
+    def set_group_count(self, count: int) -> None:
+        self.pages.item(0).setText(f"Groups  ·  {count:,}" if count else "Groups")
+
+    def show_page(self, name: str | None) -> None:
+        """Mark the page shown: Groups or Duplicates (its entry), or None (the folders)."""
+        row = {GROUPS: 0, DUPLICATES: 1}.get(name)
+        if row is None:
+            self.pages.clearSelection()
+            self.pages.setCurrentRow(-1)
+        else:
+            self.pages.setCurrentRow(row)
+        if row is not None:
+            self.tree.clearSelection()
+        elif self.tree.currentItem() is not None:
+            self.tree.currentItem().setSelected(True)
+
     def _on_current(self, current, _previous) -> None:
         if not self._updating:
+            self._chosen_now = True
             self.folderChosen.emit(current.data(0, PathRole) if current is not None else None)
+
+    def _on_clicked(self, item, _column) -> None:
+        if not self._chosen_now and item is self.tree.currentItem():
+            self.folderChosen.emit(item.data(0, PathRole))  # the folder already chosen: show it again
+        self._chosen_now = False

@@ -1,6 +1,7 @@
 """The virtualised thumbnail grid used for the library and for search results.
 
-A ``QListView`` in icon mode with uniform item sizes, so it lays out and
+A ``QListView`` in icon mode with uniform item sizes (its tiles painted by
+a ``TileDelegate``, or another such as the Groups page's), so it lays out and
 scrolls 100,000 photos without asking the model for more than the visible
 rows.  Arrow keys, Home/End and Page Up/Down move the selection; Enter or a
 double-click emits ``photoActivated``; right-click emits ``menuRequested``.
@@ -24,7 +25,8 @@ class PhotoGridView(QListView):
     photoActivated = Signal(QModelIndex)
     menuRequested = Signal(QModelIndex, QPoint)
 
-    def __init__(self, parent=None, *, show_scores: bool = False, tile_size: int = DEFAULT_TILE):
+    def __init__(self, parent=None, *, show_scores: bool = False, tile_size: int = DEFAULT_TILE,
+                 delegate: type[TileDelegate] = TileDelegate):
         super().__init__(parent)
         self.setObjectName("photoGrid")
         self.setViewMode(QListView.IconMode)
@@ -42,7 +44,7 @@ class PhotoGridView(QListView):
         self.setContextMenuPolicy(Qt.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_context_menu)
         self.doubleClicked.connect(self.photoActivated)
-        self.tile_delegate = TileDelegate(tile_size, show_scores, self)
+        self.tile_delegate = delegate(tile_size, show_scores, self)
         self.setItemDelegate(self.tile_delegate)
         self.set_tile_size(tile_size)
 

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QThreadPool
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from album.gui.banner import Banner
 from album.gui.bridge import LibraryBridge
 from album.gui.drop import DropTarget
-from album.gui.folder_list import FolderList
+from album.gui.folder_actions import FolderActions
+from album.gui.duplicates_controller import DuplicatesController
+from album.gui.duplicates_page import DuplicatesPage
+from album.gui.folder_list import DUPLICATES, GROUPS, FolderList
+from album.gui.group_page import GroupPage
+from album.gui.groups_controller import GroupsController
+from album.gui.groups_page import GroupsPage
 from album.gui.library_page import LibraryPage
 from album.gui.menus import MainMenus
 from album.gui.messages import Folders, Photos, ScanReport
@@ -38,6 +43,7 @@ from album.gui.toolbar import MainToolBar
 from album.gui.viewer import PhotoViewer
 from album.gui.welcome import WelcomeView
 from album.gui.window_state import WindowState
+from album.gui.word_search import WordSearchBar
 from album.library.thumbnails import ThumbnailCache
 from album.paths import RESOURCES, LibraryPaths
 
@@ -64,13 +70,17 @@ class MainWindow(QMainWindow):
         self._logged_failures: set[str] = set()
         self._all_photos = Photos()
         self._folders = Folders()
-        self._removing: set[str] = set()
         self._order = PhotoOrder()
         self._opened = False
         self._viewer: PhotoViewer | None = None
+        self.folder_actions = FolderActions(self)
         self._build()
         self.search = SearchController(self.bridge, self.pages, self.grid, self.results, self.side_panel,
                                        self.folder_list, self)
+        self.groups = GroupsController(self.bridge, self.pages, self.groups_page, self.group_page, self.side_panel,
+                                       self.search, self, self.status.set_message)
+        self.duplicates = DuplicatesController(self.bridge, self.duplicates_page, self.search, self.status.set_message,
+                                               self.notify, self.open_paths, self)
         self.menus = MainMenus(self)
         self.navigation = NavigationKeys(self, self.current_view, self.go_back, self.go_forward)
         self.state = WindowState(self.settings, self)
@@ -87,9 +97,13 @@ class MainWindow(QMainWindow):
         self.grid, self.photo_model = self.library.grid, self.library.model
         self.results = ResultsView(self.loader)
         self.welcome = WelcomeView(app_icon())
+        self.groups_page, self.group_page = GroupsPage(self.loader), GroupPage(self.loader)
+        self.duplicates_page = DuplicatesPage(self.loader)
         self.pages = PageStack({Page.LOADING: LoadingView(), Page.WELCOME: self.welcome,
-                                Page.LIBRARY: self.library, Page.RESULTS: self.results})
+                                Page.LIBRARY: self.library, Page.RESULTS: self.results, Page.GROUPS: self.groups_page,
+                                Page.GROUP: self.group_page, Page.DUPLICATES: self.duplicates_page})
         self.banner = Banner()
+        self.word_search = WordSearchBar()
         self.drop_hint = QLabel("Drop the image to find the photos that look like it")
         self.drop_hint.setObjectName("dropHint")
         self.drop_hint.setAlignment(Qt.AlignCenter)
@@ -98,7 +112,7 @@ class MainWindow(QMainWindow):
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.setSpacing(0)
-        for widget, stretch in ((self.banner, 0), (self.drop_hint, 0), (self.pages, 1)):
+        for widget, stretch in ((self.banner, 0), (self.drop_hint, 0), (self.word_search, 0), (self.pages, 1)):
             centre_layout.addWidget(widget, stretch)
         self.side_panel = SidePanel(self.loader)
         self.splitter = QSplitter(Qt.Horizontal)
@@ -120,8 +134,9 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         bar, worker, search = self.toolbar, self.bridge.worker, self.search
-        bar.add_action.triggered.connect(self.choose_folder_to_add)
-        bar.remove_action.triggered.connect(self.remove_chosen_folder)
+        folders = self.folder_actions
+        bar.add_action.triggered.connect(folders.choose_folder_to_add)
+        bar.remove_action.triggered.connect(folders.remove_chosen_folder)
         bar.find_file_action.triggered.connect(search.choose_file_to_search)
         bar.find_action.triggered.connect(search.find_similar_to_current)
         bar.problems_action.triggered.connect(self.show_problems)
@@ -134,27 +149,38 @@ class MainWindow(QMainWindow):
         worker.problem.connect(self.notify)
         worker.ready.connect(self._on_ready)
         worker.scanFinished.connect(self._on_scan_finished)
+        worker.taskStarted.connect(self.status.set_message)
+        worker.taskFinished.connect(self.status.set_message)
+        worker.groupsChanged.connect(lambda groups: self.folder_list.set_group_count(len(groups)))
         self.bridge.notice.connect(self.notify)
         self.bridge.watchingChanged.connect(self.status.set_watching)
         self.status.pauseToggled.connect(self._on_pause)
         self.status.problemsClicked.connect(self.show_problems)
         self.pause_action.toggled.connect(self.status.pause_button.setChecked)
-        self.welcome.addPicturesRequested.connect(self.add_folder)
-        self.welcome.addFolderRequested.connect(self.choose_folder_to_add)
+        self.welcome.addPicturesRequested.connect(folders.add_folder)
+        self.welcome.addFolderRequested.connect(folders.choose_folder_to_add)
         self.folder_list.folderChosen.connect(self._apply_folder_filter)
+        self.folder_list.pageChosen.connect(self.show_page)
         self.size_slider.valueChanged.connect(self._on_tile_size)
         self.drops.imageDropped.connect(search.find_similar_to_file)
         self.drops.refused.connect(self.notify)
-        for view in (self.grid, self.results.grid, self.side_panel.similar_view):
+        for view in (self.grid, self.results.grid, self.side_panel.similar_view, self.group_page.grid):
             view.photoActivated.connect(lambda index, view=view: self.open_viewer(view, index))
-            view.menuRequested.connect(search.show_menu)
+            view.menuRequested.connect(lambda index, position, view=view: self.groups.show_photo_menu(
+                view, index, position))
         self.results.backRequested.connect(self.show_library)
+        self.word_search.searchRequested.connect(search.find_by_words)
+        self.word_search.cleared.connect(lambda: search.showing_words() and self.go_back())
+        search.wordsShown.connect(self.word_search.show_words)
         self.side_panel.threshold.valueChanged.connect(lambda value: self.results.set_threshold(value / 100))
         self.pages.pageChanged.connect(self._update_actions)
+        self.pages.pageChanged.connect(lambda page: self.folder_list.show_page(
+            {Page.GROUPS: GROUPS, Page.GROUP: GROUPS, Page.DUPLICATES: DUPLICATES}.get(page)))
         search.currentChanged.connect(self._update_actions)
 
     def current_view(self):
-        return self.results.grid if self.pages.page() == Page.RESULTS else self.grid
+        return {Page.RESULTS: self.results.grid, Page.GROUPS: self.groups_page.grid, Page.GROUP: self.group_page.grid,
+                Page.DUPLICATES: self.duplicates_page.view}.get(self.pages.page(), self.grid)
 
     # -- library updates ------------------------------------------------------------------------------------
     def _on_opened(self, folders: Folders) -> None:
@@ -168,13 +194,9 @@ class MainWindow(QMainWindow):
             self.status.set_message("Ready")
 
     def _on_folders(self, folders: Folders) -> None:
-        removed = self._removing - {f.path for f in folders}
-        self._removing -= removed
         self._folders = Folders(folders)
         self._refresh_folder_list()
-        if removed:  # replaces the last scan's summary, which spoke of photos that are gone now
-            names = ", ".join(sorted(os.path.basename(path.rstrip(os.sep)) or path for path in removed))
-            self.status.set_message(f"Removed {names} from the library")
+        self.folder_actions.on_folders(folders)
         if not self._folders:
             self.pages.set_page(Page.WELCOME)
             self.search.select(None)
@@ -184,9 +206,10 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self, *_args) -> None:
         page = self.pages.page()
-        self.side_panel.setVisible(page not in (Page.WELCOME, Page.LOADING))
+        self.side_panel.setVisible(page not in (Page.WELCOME, Page.LOADING, Page.GROUPS))
+        self.word_search.setVisible(page not in (Page.WELCOME, Page.LOADING))
         self.remove_action.setEnabled(bool(self._folders))
-        self.find_action.setEnabled(self.search.current is not None and page in (Page.LIBRARY, Page.RESULTS))
+        self.find_action.setEnabled(self.search.current is not None and page not in (Page.WELCOME, Page.LOADING))
         self.menus.update(self.search.history)
 
     def _on_photos(self, photos: Photos) -> None:
@@ -207,7 +230,7 @@ class MainWindow(QMainWindow):
         shown = self._all_photos if prefix is None else [p for p in self._all_photos if p.path.startswith(prefix)]
         self.photo_model.set_photos(shown)
         self.library.set_context(filtered=folder is not None)
-        if self.pages.page() == Page.RESULTS and self.sender() is self.folder_list:
+        if self.pages.page() != Page.LIBRARY and self.sender() is self.folder_list:
             self.show_library()
 
     def _on_failures(self, failures: Photos) -> None:
@@ -240,41 +263,26 @@ class MainWindow(QMainWindow):
         self.messages.append(message)
         self.banner.show_message(message)
 
-    # -- folders --------------------------------------------------------------------------------------------
-    def choose_folder_to_add(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", str(Path.home()))
-        if folder:
-            self.add_folder(folder)
-
-    def add_folder(self, path: str) -> None:
-        self.bridge.add_folder(str(path))
-        self.pages.set_page(Page.LIBRARY)
-        self.library.set_context(busy=True)
-        self.status.set_message(f"Adding {path}…")
-
-    def remove_chosen_folder(self) -> None:
-        path = self.folder_list.chosen_folder_path()
-        if path is None and len(self._folders) == 1:
-            path = self._folders[0].path
-        if path is None:
-            self.notify("Choose the folder to remove in the list on the left first.")
-            return
-        answer = QMessageBox.question(self, "Remove folder",
-                                      f"Remove {path} from the library?\n\nAlbum forgets its photos; "
-                                      "the files stay on your disk.")
-        if answer == QMessageBox.Yes:
-            self.remove_folder(path)
-
-    def remove_folder(self, path: str) -> None:
-        self._removing.add(path)
-        self.status.set_message(f"Removing {path}…")
-        self.bridge.remove_folder(path)
-
+    # -- pages ----------------------------------------------------------------------------------------------
     def show_library(self) -> None:
         self.pages.set_page(Page.LIBRARY if self._folders or self._all_photos else Page.WELCOME)
 
+    def show_page(self, name: str) -> None:
+        """The Groups or Duplicates page (``folder_list.GROUPS`` or ``DUPLICATES``)."""
+        if name == GROUPS:
+            self.groups.show_groups()
+        else:
+            self.pages.set_page(Page.DUPLICATES)
+            self.duplicates_page.view.setFocus()
+
+    def go_up(self) -> None:
+        """Esc: from a group to the Groups page, from anywhere else to the library."""
+        self.groups.show_groups() if self.pages.page() == Page.GROUP else self.show_library()
+
     def go_back(self) -> None:
-        if self.pages.page() == Page.RESULTS and not self.search.back():
+        if self.pages.page() == Page.GROUP:
+            self.groups.show_groups()
+        elif self.pages.page() == Page.RESULTS and not self.search.back():
             self.show_library()
 
     def go_forward(self) -> None:
@@ -287,10 +295,13 @@ class MainWindow(QMainWindow):
     # -- viewer, dialogs ------------------------------------------------------------------------------------
     def open_viewer(self, view, index: QModelIndex) -> None:
         model = view.model()
-        paths = [model.index(row, 0).data(PathRole) for row in range(model.rowCount())]
+        self.open_paths([model.index(row, 0).data(PathRole) for row in range(model.rowCount())], index.row())
+
+    def open_paths(self, paths: list[str], row: int) -> None:
+        """The viewer on ``paths``, showing the one at ``row``."""
         if self._viewer is not None:
             self._viewer.close()
-        self._viewer = PhotoViewer(paths, index.row(), self)
+        self._viewer = PhotoViewer(paths, row, self)
         self._viewer.setAttribute(Qt.WA_DeleteOnClose)
         self._viewer.destroyed.connect(lambda: setattr(self, "_viewer", None))
         self._viewer.show()

@@ -1,8 +1,10 @@
 """The menu bar (File, View, Help) and the window's keyboard shortcuts.
 
-File: add a folder, search with a file, quit (Ctrl+Q).  View: back to the
-library (Esc), Back/Forward through searches (Alt+Left/Right), thumbnail
-size (Ctrl++ / Ctrl+-), file names on tiles.  Help: About, the log folder.
+File: add a folder, search with a file, regroup the photos, quit (Ctrl+Q).
+View: the library (Esc; from a group, the Groups page), Groups (Ctrl+G),
+Duplicates (Ctrl+D), Back/Forward through searches (Alt+Left/Right),
+thumbnail size (Ctrl++ / Ctrl+-), file names on tiles.  Help: About, the
+log folder.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
+from album.gui.folder_list import DUPLICATES, GROUPS
 from album.gui.search_history import SearchHistory
 
 ABOUT = ("<h3>Album</h3><p>An offline smart photo album: it finds the photos that look alike with a "
@@ -30,9 +33,14 @@ class MainMenus:
         file_menu.addAction(toolbar.find_file_action)
         file_menu.addAction(toolbar.find_action)
         file_menu.addSeparator()
+        self.regroup_action = self._add(file_menu, "&Regroup photos", window.groups.regroup)
+        self.regroup_action.setToolTip("Group the photos again; groups you edited keep their photos")
+        file_menu.addSeparator()
         self.quit_action = self._add(file_menu, "&Quit", window.close, QKeySequence.Quit, "Ctrl+Q")
         view_menu = bar.addMenu("&View")
-        self._add(view_menu, "&Library", window.show_library, "Esc")
+        self._add(view_menu, "&Library", window.go_up, "Esc")
+        self._add(view_menu, "&Groups", lambda: window.show_page(GROUPS), "Ctrl+G")
+        self._add(view_menu, "&Duplicates", lambda: window.show_page(DUPLICATES), "Ctrl+D")
         self.back_action = self._add(view_menu, "&Back", window.go_back, "Alt+Left")
         self.forward_action = self._add(view_menu, "&Forward", window.go_forward, "Alt+Right")
         view_menu.addSeparator()

@@ -2,7 +2,9 @@
 
 The window opens on ``LOADING`` (never on the first-run page: a library with
 folders must not look empty while it opens), then shows ``WELCOME`` for a
-library without folders, ``LIBRARY`` (the grid) or ``RESULTS`` (a search).
+library without folders, ``LIBRARY`` (the grid) or ``RESULTS`` (a search),
+``GROUPS`` (every subject group), ``GROUP`` (one group's photos) or
+``DUPLICATES`` (stacks of copies and similar shots).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ class Page(enum.IntEnum):
     WELCOME = 1
     LIBRARY = 2
     RESULTS = 3
+    GROUPS = 4
+    GROUP = 5
+    DUPLICATES = 6
 
 
 class LoadingView(QLabel):

@@ -1,5 +1,7 @@
-"""The results of "Find similar": the query photo, then its matches, best first.
+"""The results of "Find similar" (the query photo, then its matches, best first) and of a word search.
 
+The photos found by words come best first too, without score badges: their
+scores are cosines in text space, not the similarity a percent means.
 From here one can go on searching (right-click a result, "Find similar"),
 open a result (double-click), or go back to the library.
 """
@@ -35,6 +37,7 @@ class ResultsView(QWidget):
         self._name = ""
         self._threshold = 0.5
         self._answered, self._error, self._outside = False, None, False
+        self._words: str | None = None
         loader.thumbnailReady.connect(self._on_thumbnail)
 
         self.back_button = QPushButton("← Library")
@@ -76,6 +79,7 @@ class ResultsView(QWidget):
         layout.addWidget(self.grid, 1)
 
     def show_searching(self, query_record: PhotoRecord | None, query_path: str) -> None:
+        self._set_words(None)
         self._name = os.path.basename(query_path)
         self.title.setText(f"Photos similar to {self._name}")
         self.subtitle.setText("Searching…")
@@ -85,19 +89,34 @@ class ResultsView(QWidget):
         self.model.set_matches([])
         self._update_query_image()
 
+    def show_searching_words(self, words: str) -> None:
+        self._set_words(words)
+        self._name = f"“{words}”"
+        self.title.setText(f"Photos of {self._name}")
+        self.subtitle.setText("Searching…")
+        self._query_key = self._query_path = None
+        self._answered, self._error, self._outside = False, None, False
+        self.model.set_matches([])
+
+    def _set_words(self, words: str | None) -> None:
+        self._words = words
+        self.query_image.setVisible(words is None)
+        self.grid.tile_delegate.show_scores = words is None
+        self.set_threshold(self._threshold)
+
     def show_results(self, matches: list[ScoredPhoto], error: str | None = None, outside: bool = False) -> None:
         """The matches, best first (none are selected: the current photo stays the one searched from)."""
         self._answered, self._error, self._outside = True, error, outside
         self.model.set_matches([] if error else matches)
         if error:
-            self.title.setText(f"Cannot search with {self._name}")
+            self.title.setText(f"Cannot search for {self._name}" if self._words else f"Cannot search with {self._name}")
             self.query_image.setPixmap(QPixmap())
         self._describe()
 
     def set_threshold(self, threshold: float) -> None:
         """How similar a match must be to count as similar (the side panel's slider)."""
         self._threshold = threshold
-        self.grid.tile_delegate.dim_below = threshold
+        self.grid.tile_delegate.dim_below = threshold if self._words is None else None
         self.grid.viewport().update()
         self._describe()
 
@@ -107,6 +126,10 @@ class ResultsView(QWidget):
         matches = self.model.items()
         if self._error:
             text = self._error
+        elif self._words is not None:
+            text = (f"{len(matches)} photo{'s' if len(matches) != 1 else ''} match {self._name}, best first. "
+                    "Right-click one to find photos similar to it." if matches else
+                    "No photos match these words. Photos can be searched by words once they are indexed.")
         elif not matches:
             text = "No similar photos found. Photos are compared once they are indexed."
         else:

@@ -3,8 +3,8 @@
 ``SearchController`` is the one owner of the *current photo*: the grid, the
 results page, the side panel and the actions (Find similar, the context menu)
 all follow it, so they never disagree.  It asks the worker (through the
-bridge) for the current photo's similar photos and for "Find similar"
-results, routes the answers to the side panel or the results page, keeps the
+bridge) for the current photo's similar photos, for "Find similar"
+results and for the photos that typed words describe, routes the answers to the side panel or the results page, keeps the
 side panel fresh while indexing changes the photo's record, and keeps the
 searches in a Back/Forward history.  Its collaborators are passed in; it
 knows nothing else of the window.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, QPoint, Signal
-from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QFileDialog, QLineEdit, QMenu, QWidget
 
 from album.gui.bridge import LibraryBridge
 from album.gui.folder_list import FolderList
@@ -34,6 +34,7 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff *.hei
 
 class SearchController(QObject):
     currentChanged = Signal()          # ``current`` is another photo (or None)
+    wordsShown = Signal(str)           # a search is shown (typed, or by Back/Forward): its words, or ""
 
     def __init__(self, bridge: LibraryBridge, pages: PageStack, grid: PhotoGridView, results: ResultsView,
                  side_panel: SidePanel, folder_list: FolderList, dialog_parent: QWidget):
@@ -73,6 +74,10 @@ class SearchController(QObject):
             self.select(self.photo_model.item(row))
         return row is not None
 
+    def follow(self, view: QAbstractItemView) -> None:
+        """Make the photo current whenever it becomes current in ``view`` (another page's grid)."""
+        view.selectionModel().currentChanged.connect(self._on_view_current)
+
     def _on_view_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not self._syncing and current.isValid() and current.data(PhotoRole) is not None:
             self.select(current.data(PhotoRole))
@@ -109,8 +114,8 @@ class SearchController(QObject):
         if page == Page.LIBRARY:
             self._sync_grid()
             self.grid.setFocus()
-        elif page == Page.RESULTS:
-            self.results.grid.setFocus()
+        elif page == Page.RESULTS and not isinstance(QApplication.focusWidget(), QLineEdit):
+            self.results.grid.setFocus()  # but not while the words are being typed
 
     # -- keeping the side panel fresh -----------------------------------------------------------------------
     def on_photos(self, photos: Photos) -> None:
@@ -160,6 +165,20 @@ class SearchController(QObject):
         """Show the results page for any image file (it is not added to the library)."""
         self._run(self.history.push(Search(path=str(path))))
 
+    def find_by_words(self, words: str) -> None:
+        """Show the results page for typed words; typing on refines the word search shown (one entry
+        in the history), rather than adding a search per pause."""
+        shown = self.showing_words()
+        if shown is not None and shown.words == words:
+            return
+        search = Search(words=words)
+        self._run(self.history.replace(search) if shown is not None else self.history.push(search))
+
+    def showing_words(self) -> Search | None:
+        """The word search on the results page, if one is shown."""
+        search = self.history.current() if self.pages.page() == Page.RESULTS else None
+        return search if search is not None and search.words is not None else None
+
     def choose_file_to_search(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Find photos similar to…", str(Path.home()),
                                               IMAGE_FILTER)
@@ -182,6 +201,12 @@ class SearchController(QObject):
         return search is not None
 
     def _run(self, search: Search) -> None:
+        self.wordsShown.emit(search.words or "")
+        if search.words is not None:
+            self.results.show_searching_words(search.words)
+            self.pages.set_page(Page.RESULTS)
+            self.bridge.find_by_words(search.words)
+            return
         self.results.show_searching(search.record, search.query_path)
         self.pages.set_page(Page.RESULTS)
         if search.record is not None:

@@ -1,8 +1,10 @@
 """Back and Forward through the searches of the results page, like a web browser's history.
 
-A ``Search`` is "photos similar to this library photo" or "... to this file".
-Searching anew drops the searches after the one shown (as following a link
-does); Back from the first search leaves the results page.
+A ``Search`` is "photos similar to this library photo", "... to this file"
+or "photos of these words".  Searching anew drops the searches after the one
+shown (as following a link does); typing on in the search field refines the
+word search shown (``replace``) rather than adding one per pause; Back from
+the first search leaves the results page.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ MAX_SEARCHES = 100
 class Search:
     record: PhotoRecord | None = None   # a library photo ...
     path: str | None = None             # ... or any image file
+    words: str | None = None            # ... or typed words
 
     @property
     def query_path(self) -> str:
@@ -26,6 +29,8 @@ class Search:
 
     def answers(self, query: SimilarQuery) -> bool:
         """Whether the worker's answer to ``query`` belongs to this search."""
+        if self.words is not None or query.words is not None:
+            return query.words == self.words
         if self.record is not None:
             return query.photo_id == self.record.id
         return query.photo_id is None and query.path == self.path
@@ -42,6 +47,13 @@ class SearchHistory:
         del self._searches[:-MAX_SEARCHES]
         self._position = len(self._searches) - 1
         return search
+
+    def replace(self, search: Search) -> Search:
+        """Put ``search`` in place of the one shown (the words typed on); the searches after it go."""
+        if self._position >= 0:
+            del self._searches[self._position:]
+            self._position -= 1
+        return self.push(search)
 
     def current(self) -> Search | None:
         return self._searches[self._position] if self._position >= 0 else None

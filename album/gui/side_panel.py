@@ -1,15 +1,17 @@
-"""The side panel for the selected photo: preview, details and similar photos.
+"""The side panel for the selected photo: preview, details, its groups and similar photos.
 
 The similar list arrives once per selection (the worker fetches the top 50
 matches with no minimum score); the threshold slider only filters that list
 here, so moving it is instant.  Clicking a match selects it in the library;
-double-clicking opens it in the viewer.
+double-clicking opens it in the viewer.  The Groups row names the subject
+groups the photo is in (✓ for a confirmed one); clicking one opens it.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import datetime
+from html import escape
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QPixmap
@@ -21,7 +23,8 @@ from album.gui.grid_view import PhotoGridView
 from album.gui.messages import ScoredPhoto
 from album.gui.photo_model import MatchListModel, PhotoRole, describe_date, record_key
 from album.gui.thumb_loader import ThumbnailLoader
-from album.library.records import PhotoRecord
+from album.gui.theme import ACCENT
+from album.library.records import GroupInfo, PhotoRecord
 
 PREVIEW_SIZE = 512
 DEFAULT_THRESHOLD = 0.5
@@ -40,6 +43,7 @@ class SidePanel(QWidget):
     matchClicked = Signal(object)                 # PhotoRecord, or ScoredPhoto for a file outside the library
     matchActivated = Signal(QModelIndex)
     matchMenuRequested = Signal(QModelIndex, QPoint)
+    groupClicked = Signal(int)                    # open this group
 
     def __init__(self, loader: ThumbnailLoader, parent=None):
         super().__init__(parent)
@@ -87,6 +91,13 @@ class SidePanel(QWidget):
         form.addRow("Camera", self.camera_label)
         form.addRow("Size", self.size_label)
         form.addRow("File", self.path_label)
+        self.groups_label = QLabel()
+        self.groups_label.setObjectName("meta")
+        self.groups_label.setWordWrap(True)
+        self.groups_label.setTextFormat(Qt.RichText)
+        self.groups_label.setTextInteractionFlags(Qt.TextBrowserInteraction)
+        self.groups_label.linkActivated.connect(lambda link: self.groupClicked.emit(int(link)))
+        form.addRow("Groups", self.groups_label)
 
         header = QHBoxLayout()
         similar_title = QLabel("Similar photos")
@@ -144,12 +155,24 @@ class SidePanel(QWidget):
             return
         self.stack.setCurrentIndex(1)
         self._show_details(record)
+        self.set_groups(None)
         self._matches = []
         self._waiting = True
         self.similar_model.set_matches([])
         self.similar_status.setText("Finding similar photos…")
         self.similar_status.show()
         self.similar_count.setText("")
+
+    def set_groups(self, groups: list[GroupInfo] | None) -> None:
+        """The groups the photo is in, as links (None: not known yet)."""
+        if groups is None:
+            self.groups_label.setText("…")
+            return
+        links = [f'<a href="{group.id}" style="color: {ACCENT}; text-decoration: none;">{escape(group.name)}</a>'
+                 + (" ✓" if group.confirmed else "") for group in groups]
+        self.groups_label.setText(", ".join(links) if links else "<span style='color: #9aa3ad;'>none</span>")
+        self.groups_label.setToolTip("Click a group to see its photos" if links else
+                                     "This photo is in no group. Right-click it to add it to one.")
 
     def update_record(self, record: PhotoRecord) -> None:
         """The same photo with fresher details (read by indexing); its similar photos stay until new ones come."""

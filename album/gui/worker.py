@@ -1,16 +1,18 @@
 """The library worker: the one object that talks to the engine.
 
 ``LibraryWorker`` lives on its own ``QThread`` and owns the single ``Album``
-(opened in that thread, model warmed there at start-up).  The GUI never calls
-the engine: it asks the worker through queued signals, or through the two
-thread-safe entry points ``request_scan`` and ``ask_similar``, and gets
-answers back as signals carrying plain Python objects.
+(opened in that thread, model warmed there at start-up; word search's
+sentence encoder then loads on a thread of its own).  The GUI never calls
+the engine: it asks the worker through queued signals, or through its
+thread-safe entry points (``request_scan``, ``ask_similar``, ``ask_groups``,
+``run_task``), and gets answers back as signals carrying the typed records
+of ``messages.py`` (built by ``answers.py``).
 
-Scans can take minutes, so similarity questions must not wait behind them:
-questions go into a thread-safe queue that the worker also serves from
-inside a running scan (from its progress callback, and while the scan is
-paused).  Scan requests are coalesced: a burst of watcher events becomes one
-rescan of the folders concerned.
+Scans can take minutes, so questions must not wait behind them: what the
+GUI asks waits in the ``Inbox``, which the worker also serves from inside a
+running scan (from its progress callback, and while the scan is paused).
+Long tasks (regrouping, finding duplicates, moving photos to the trash) run
+when no scan does, with the same progress and pause as a scan.
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from album.errors import UserFacingError
-from album.gui.messages import (NOT_INDEXED_YET, Folders, Photos, ScanReport, ScoredPhoto, SimilarAnswer,
-                                 SimilarQuery)
+from album.gui import answers
+from album.gui.inbox import Inbox, Task
+from album.gui.messages import (Duplicates, Folders, GroupEdited, GroupPhotos, GroupRequest, Groups, Photos,
+                                PhotoGroups, ScanReport, SimilarAnswer, SimilarQuery, TrashReport)
 from album.gui.serving import INDEXING_PHASE, ServingControl, merge_summaries
-from album.library.records import PhotoStatus
+from album.gui.task_serving import TaskServing
 from album.paths import LibraryPaths
 from album.tasks import Progress, TaskControl
 from album.vision.calibration import SIMILAR_AT
@@ -38,7 +41,7 @@ if TYPE_CHECKING:  # the scanner imports the catalogue (SQLAlchemy): not while t
 log = logging.getLogger(__name__)
 
 
-class LibraryWorker(QObject):
+class LibraryWorker(TaskServing, QObject):
     """Owns the ``Album`` on the library thread; every signal carries a typed record."""
 
     opened = Signal(Folders)          # right after the library opens
@@ -47,9 +50,17 @@ class LibraryWorker(QObject):
     foldersChanged = Signal(Folders)
     failuresChanged = Signal(Photos)  # photos that could not be read
     progress = Signal(Progress)
-    busyChanged = Signal(bool)        # a scan started / ended
+    busyChanged = Signal(bool)        # a scan or a long task started / ended
     scanFinished = Signal(ScanReport)
     similarReady = Signal(SimilarAnswer)
+    groupsChanged = Signal(Groups)    # after opening, each scan, each edit, each regrouping and trash
+    groupOpened = Signal(GroupPhotos)
+    photoGroupsReady = Signal(PhotoGroups)
+    groupEdited = Signal(GroupEdited)
+    duplicatesReady = Signal(Duplicates)
+    trashed = Signal(TrashReport)
+    taskStarted = Signal(str)         # a long task (regrouping, duplicates, trash) began: what it does
+    taskFinished = Signal(str)        # what it did, for the status bar
     problem = Signal(str)             # plain words for the user
     closed = Signal()
     _wake = Signal()
@@ -60,10 +71,9 @@ class LibraryWorker(QObject):
         self._opener = opener
         self.album = None
         self.control: TaskControl | None = None
-        self._lock = threading.Lock()
-        self._questions: deque[SimilarQuery] = deque()
-        self._scan_all = False
-        self._scan_folders: set[str] = set()
+        self._inbox = Inbox()
+        self._task: Task | None = None
+        self._working = False
         self._paused = False
         self._refresh_interval_s = refresh_interval_s
         self._last_refresh = 0.0
@@ -78,16 +88,21 @@ class LibraryWorker(QObject):
     # -- thread-safe entry points (any thread) ---------------------------------------------------------
     def request_scan(self, folders=None) -> None:
         """Rescan these root folders (None: all) as soon as the worker is free."""
-        with self._lock:
-            if folders is None:
-                self._scan_all = True
-            else:
-                self._scan_folders.update(str(folder) for folder in folders)
+        self._inbox.put_scan(folders)
         self._wake.emit()
 
     def ask_similar(self, query: SimilarQuery) -> None:
-        with self._lock:
-            self._questions.append(query)
+        self._inbox.put_question(query)
+        self._wake.emit()
+
+    def ask_groups(self, request: GroupRequest) -> None:
+        """A group question or edit, served between the steps of a running scan when it allows."""
+        self._inbox.put_group_request(request)
+        self._wake.emit()
+
+    def run_task(self, task: Task) -> None:
+        """Regroup, find duplicates or move photos to the trash, once no scan runs."""
+        self._inbox.put_task(task)
         self._wake.emit()
 
     def set_paused(self, paused: bool) -> None:
@@ -121,9 +136,11 @@ class LibraryWorker(QObject):
                                   "Close the other one and restart album to watch and index again.")
             self.opened.emit(Folders(self.album.folders()))
             self._emit_photos()
+            self._emit_groups()
             self.album.warm_up()
             # the same starting threshold for every model: the calibrated start of "similar"
             self.ready.emit(SIMILAR_AT)
+            self._load_text_model_in_background()
         except UserFacingError as exc:
             self.problem.emit(str(exc))
         except Exception as exc:
@@ -157,6 +174,18 @@ class LibraryWorker(QObject):
         self.thread().quit()
 
     # -- internals ------------------------------------------------------------------------------------------
+    def _load_text_model_in_background(self) -> None:
+        """Word search's sentence encoder takes seconds to load: it loads beside the first scan, once
+        the window is up and the similarity model warm, so that the first word query need not wait.
+        Loading touches no catalogue; a library without word search (an encoder given in-process)
+        skips it."""
+        from album.indexing.active import TEXT
+
+        encoders = getattr(self.album, "encoders", None)
+        if encoders is not None and TEXT in encoders.roles:
+            threading.Thread(target=_load_quietly, args=(self.album.text_search,), name="album-text-model",
+                             daemon=True).start()
+
     @staticmethod
     def _resolved(path: str) -> str:
         from pathlib import Path
@@ -179,29 +208,42 @@ class LibraryWorker(QObject):
     def _drain(self) -> None:
         self._serve_questions()
         while self.album is not None and not self._closing:
-            with self._lock:
-                folders = None if self._scan_all else sorted(self._scan_folders)
-                self._scan_all, self._scan_folders = False, set()
-            if folders == [] or self._read_only:
-                return
-            self._scan(folders)
+            task = self._inbox.task()
+            if task is not None:
+                self._run_task(task)
+            else:
+                folders = self._inbox.scan_folders()
+                if folders == [] or self._read_only:
+                    return
+                self._scan(folders)
             self._serve_questions()
 
-    def _scan(self, folders: list[str] | None) -> None:
+    def _start_work(self) -> ServingControl:
+        """The control of a scan or task beginning now (paused if the user paused)."""
         control = ServingControl(self._serve_between_steps, threading.current_thread())
         self._phase = None
-        self._synced_meanwhile = []
         if self._paused:
             control.pause()
         self.control = control
+        self._working = True
         self.busyChanged.emit(True)
+        return control
+
+    def _end_work(self) -> None:
+        self.control = None
+        self._phase = None
+        self._task = None
+        self._working = False
+        self.busyChanged.emit(False)
+
+    def _scan(self, folders: list[str] | None) -> None:
+        self._synced_meanwhile = []
+        control = self._start_work()
         try:
             summary = self._guard(lambda: self.album.scan(folders=folders, progress=self._on_progress,
                                                           control=control))
         finally:
-            self.control = None
-            self._phase = None
-            self.busyChanged.emit(False)
+            self._end_work()
         if self.album is None:
             return
         if summary is not None:
@@ -217,6 +259,7 @@ class LibraryWorker(QObject):
                                   "disconnected drive). Its photos stay in the library until you remove it.")
             elif folder.exists:
                 self._missing_reported.discard(folder.path)
+        self._emit_groups()
         if summary is not None:
             self.scanFinished.emit(ScanReport.of(summary))
 
@@ -245,11 +288,9 @@ class LibraryWorker(QObject):
 
     def _sync_meanwhile(self) -> None:
         # Only while encoding: the catalogue part of the running scan is over, so a sync cannot race it.
-        if self.album is None or self._phase != INDEXING_PHASE:
+        if self.album is None or self._phase != INDEXING_PHASE or self._task is not None:
             return
-        with self._lock:
-            folders = None if self._scan_all else sorted(self._scan_folders)
-            self._scan_all, self._scan_folders = False, set()
+        folders = self._inbox.scan_folders()
         if folders == []:
             return
         summary = self._guard(lambda: self.album.sync(folders=folders))
@@ -259,33 +300,19 @@ class LibraryWorker(QObject):
             self.failuresChanged.emit(Photos(self._guard(self.album.failures) or []))
 
     def _serve_questions(self) -> None:
+        """Similar photos, then group requests (``TaskServing``)."""
         while self.album is not None:
-            with self._lock:
-                if not self._questions:
-                    return
-                query = self._questions.popleft()
-            self.similarReady.emit(self._answer(query))
+            query = self._inbox.question()
+            if query is None:
+                break
+            self.similarReady.emit(answers.similar_answer(self.album, query))
+        self._serve_group_requests()
 
-    def _answer(self, query: SimilarQuery) -> SimilarAnswer:
-        album = self.album
-        try:
-            if query.photo_id is not None:
-                record = album.photo(query.photo_id)
-                if record is None:
-                    return SimilarAnswer(query, None, error="This photo is no longer in the library.")
-                if record.status == PhotoStatus.PENDING:
-                    return SimilarAnswer(query, record, error=NOT_INDEXED_YET)
-                matches = album.similar_to_photo(query.photo_id, k=query.k, min_score=0.0)
-            else:
-                record = None
-                matches = album.similar_to_file(query.path, k=query.k, min_score=0.0)
-            records = album.photos_by_ids(m.photo_id for m in matches if m.photo_id is not None)
-            scale = album.score_scale
-            scored = [ScoredPhoto(records.get(m.photo_id), m.path, scale.percent(m.score) / 100, scale.band(m.score),
-                                  float(m.score)) for m in matches]
-            return SimilarAnswer(query, record, scored)
-        except UserFacingError as exc:
-            return SimilarAnswer(query, None, error=str(exc))
-        except Exception as exc:
-            log.exception("similarity search failed")
-            return SimilarAnswer(query, None, error=f"The search failed: {exc}")
+
+def _load_quietly(text_search) -> None:
+    try:
+        text_search.load()
+    except UserFacingError as exc:  # said again, in plain words, when words are searched
+        log.info("searching by words is not available: %s", exc)
+    except Exception:
+        log.exception("the text search model could not be loaded")

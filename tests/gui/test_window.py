@@ -82,7 +82,7 @@ def test_removing_the_folder_replaces_the_last_scans_summary(qtbot, make_window,
     """Issue 14, bug 9: no "Up to date · 9 new" once the folder is gone."""
     window = indexed_window(qtbot, make_window, album_dir)
     qtbot.waitUntil(lambda: "new" in window.status.activity.full_text(), timeout=TIMEOUT_MS)
-    window.remove_folder(str(album_dir))
+    window.folder_actions.remove_folder(str(album_dir))
     qtbot.waitUntil(lambda: window.pages.page() == Page.WELCOME, timeout=TIMEOUT_MS)
     assert "new" not in window.status.activity.full_text()
     assert "Removed photos" in window.status.activity.full_text()

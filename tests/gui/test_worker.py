@@ -123,3 +123,42 @@ def test_a_library_problem_is_reported_in_plain_words(qtbot, worker, tmp_path):
     with qtbot.waitSignal(worker.problem, timeout=TIMEOUT_MS) as problem:
         worker.add_folder(str(tmp_path / "nowhere"))
     assert "not a folder" in problem.args[0]
+
+
+def test_group_requests_answer_with_typed_records_and_edits_survive_regrouping(qtbot, worker, photo_dir):
+    from album.gui.inbox import REGROUP, Task
+    from album.gui.messages import GroupAction, GroupEdited, GroupPhotos, GroupRequest, Groups, PhotoGroups
+
+    started(qtbot, worker)
+    records = []
+    worker.photosChanged.connect(records.append)
+    indexed(qtbot, worker, photo_dir)
+    ids = tuple(sorted(r.id for r in records[-1]))
+    edits, lists = [], []
+    worker.groupEdited.connect(edits.append)
+    worker.groupsChanged.connect(lists.append)
+    with qtbot.waitSignal(worker.groupsChanged, timeout=TIMEOUT_MS):
+        worker.ask_groups(GroupRequest(GroupAction.CREATE, photo_ids=ids[:3], name="Shapes"))
+    edited, groups = edits[-1], lists[-1]
+    assert isinstance(edited, GroupEdited) and edited.message == "Made the group “Shapes” of 3 photos"
+    group_id = edited.group_id
+    shapes = next(g for g in groups if g.info.id == group_id)
+    assert isinstance(groups, Groups) and (shapes.info.name, shapes.info.size, shapes.info.confirmed) == (
+        "Shapes", 3, True)
+    assert shapes.cover is not None and shapes.cover.id in ids[:3]
+    with qtbot.waitSignal(worker.groupsChanged, timeout=TIMEOUT_MS):
+        worker.ask_groups(GroupRequest(GroupAction.RENAME, group_id, name="Rex"))
+    with qtbot.waitSignal(worker.groupsChanged, timeout=TIMEOUT_MS):
+        worker.ask_groups(GroupRequest(GroupAction.REMOVE, group_id, photo_ids=ids[:1]))
+    with qtbot.waitSignal(worker.taskFinished, timeout=TIMEOUT_MS) as finished:
+        worker.run_task(Task(REGROUP))
+    assert finished.args[0].startswith("Regrouped · ")
+    with qtbot.waitSignal(worker.groupOpened, timeout=TIMEOUT_MS) as opened:
+        worker.ask_groups(GroupRequest(GroupAction.OPEN, group_id))
+    page = opened.args[0]
+    assert isinstance(page, GroupPhotos) and page.info.name == "Rex" and page.info.confirmed
+    members = {r.id for r in page.photos}
+    assert set(ids[1:3]) <= members and ids[0] not in members, "the removed photo stays out after regrouping"
+    with qtbot.waitSignal(worker.photoGroupsReady, timeout=TIMEOUT_MS) as answered:
+        worker.ask_groups(GroupRequest(GroupAction.OF_PHOTO, photo_ids=(ids[1],)))
+    assert isinstance(answered.args[0], PhotoGroups) and "Rex" in [g.name for g in answered.args[0].groups]

@@ -1,0 +1,87 @@
+"""The search field: typed words show their photos on the results page, after a short pause; Back and Forward."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from album.gui.bridge import LibraryBridge
+from album.gui.main_window import MainWindow
+from album.gui.pages import Page
+from album.gui.word_search import DELAY_MS
+from album.tasks import SynchronousExecutor
+from tests.gui.conftest import TIMEOUT_MS, wait_until_indexed
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture
+def window(qtbot, library_paths, real_photo_dir):
+    """A window on a library of the 12 packaged photos, opened by model choice (so it has word search)."""
+    from album.engine import Album
+
+    def opener(paths):
+        return Album.open(paths, model="pretrained", executor=SynchronousExecutor())
+
+    window = MainWindow(library_paths, bridge=LibraryBridge(library_paths, opener=opener, watch=False))
+    qtbot.addWidget(window)
+    window.show()
+    window.folder_actions.add_folder(str(real_photo_dir))
+    wait_until_indexed(qtbot, window, 12)
+    yield window
+    window.close()
+    assert not window.bridge.thread.isRunning()
+
+
+def shown_names(window) -> list[str]:
+    return [Path(match.path).stem for match in window.results.model.items()]
+
+
+def type_words(qtbot, window, words: str) -> None:
+    window.word_search.edit.setFocus()
+    qtbot.keyClicks(window.word_search.edit, words)
+
+
+def test_typed_words_show_their_photos_after_a_pause_and_back_returns(qtbot, window):
+    assert window.word_search.isVisible()
+    type_words(qtbot, window, "a cat")
+    assert window.pages.page() == Page.LIBRARY  # nothing asked while typing
+    qtbot.wait(DELAY_MS // 3)
+    assert window.pages.page() == Page.LIBRARY
+    qtbot.waitUntil(lambda: shown_names(window)[:1] == ["chelsea"], timeout=TIMEOUT_MS)
+    assert window.pages.page() == Page.RESULTS
+    assert window.results.title.text() == "Photos of “a cat”" and "match “a cat”" in window.results.subtitle.text()
+    assert window.word_search.edit.hasFocus()  # the results did not take the keys away from the field
+    assert not window.results.grid.tile_delegate.show_scores  # cosines in text space are no percent
+
+    # go on with "Find similar" from a result, then Back to the words, Back to the library, Forward
+    cat = window.results.model.items()[0].record
+    window.search.find_similar(cat)
+    qtbot.waitUntil(lambda: window.results.title.text() == "Photos similar to chelsea.jpg", timeout=TIMEOUT_MS)
+    assert window.word_search.edit.text() == ""
+    window.go_back()
+    qtbot.waitUntil(lambda: shown_names(window)[:1] == ["chelsea"], timeout=TIMEOUT_MS)
+    assert window.results.title.text() == "Photos of “a cat”" and window.word_search.edit.text() == "a cat"
+    window.go_back()
+    assert window.pages.page() == Page.LIBRARY
+    window.go_forward()
+    qtbot.waitUntil(lambda: window.results.title.text() == "Photos of “a cat”", timeout=TIMEOUT_MS)
+
+
+def test_typing_on_refines_the_search_and_clearing_leaves_it(qtbot, window):
+    type_words(qtbot, window, "coffee")
+    qtbot.waitUntil(lambda: shown_names(window)[:1] == ["coffee"], timeout=TIMEOUT_MS)
+    window.word_search.edit.selectAll()
+    qtbot.keyClicks(window.word_search.edit, "motorcycle")
+    qtbot.waitUntil(lambda: shown_names(window)[:1] == ["motorcycle_left"], timeout=TIMEOUT_MS)
+    assert not window.search.history.can_go_forward()
+    window.go_back()  # one word search, refined: Back leaves it
+    assert window.pages.page() == Page.LIBRARY
+
+    window.go_forward()
+    qtbot.waitUntil(lambda: shown_names(window)[:1] == ["motorcycle_left"], timeout=TIMEOUT_MS)
+    window.word_search.edit.setFocus()
+    window.word_search.edit.selectAll()
+    qtbot.keyClick(window.word_search.edit, "\b")  # emptied: back to the photos at once
+    assert window.pages.page() == Page.LIBRARY
