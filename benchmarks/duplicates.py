@@ -8,12 +8,15 @@ the held-out classes, cub100 050-099 and the last 25 caltech50 folders;
 ``album/duplicates/stacks.py`` were chosen on), writes edited copies of
 ``--edited`` of them into a temporary folder (resized, recompressed,
 cropped, brightened, recoloured, re-saved as PNG or WebP, and combinations),
-embeds everything with the default model, fingerprints it, and runs
-``find_stacks`` on every pair above the candidate cosine, as the app does.
+embeds everything with the default model, fingerprints it, runs the fine
+check (``album/duplicates/verify.py``) on the pairs the fingerprints call
+copies, and runs ``find_stacks`` on every pair above the candidate cosine,
+as the app does.
 It reports how many copies stack with their original, how many pairs of
 different photos of one class, and of different classes, are stacked as
-copies, and how same-class photos given EXIF times seconds apart (a
-simulated burst) are stacked.  The default model's embeddings of the
+copies (with the fine check, and with the fingerprints only), how
+same-class photos given EXIF times seconds apart (a simulated burst) are
+stacked, and what the fine check costs.  The default model's embeddings of the
 originals are read from ``--features`` when that file holds them
 (``paths`` and ``default`` arrays), and computed otherwise.
 """
@@ -36,7 +39,8 @@ from PIL import Image, ImageEnhance
 
 from album.media.fingerprint import fingerprint
 from album.duplicates.keeper import choose_keeper
-from album.duplicates.stacks import CANDIDATE_COSINE, PhotoFacts, find_stacks
+from album.duplicates.stacks import CANDIDATE_COSINE, THRESHOLDS, PhotoFacts, coarse_copies, find_stacks
+from album.duplicates.verify import fine_square, verified_copies
 from album.vision.features import extract
 from album.vision.modelfile import open_encoder
 
@@ -183,10 +187,20 @@ def main() -> None:
         first, second = np.nonzero(np.triu(similarity >= CANDIDATE_COSINE, k=1))
         pairs = [(int(a), int(b), float(similarity[a, b])) for a, b in zip(first, second)]
         no_exif = photo_facts(paths, [None] * len(paths))
-        plain = stacked_pairs(find_stacks(pairs, no_exif, fingerprints), "copy")
+        checked = time.perf_counter()
+        coarse = coarse_copies(pairs, no_exif, fingerprints)  # EXIF only ever rejects more
+        squares = {i: fine_square(paths[i]) for i in sorted({p for pair in coarse for p in pair})}
+        fine = verified_copies(coarse, fingerprints, squares, THRESHOLDS.fine_alignment)
+        fine_seconds = time.perf_counter() - checked
+
+        def verified(first: int, second: int) -> bool:
+            return (min(first, second), max(first, second)) in fine
+
+        plain = stacked_pairs(find_stacks(pairs, no_exif, fingerprints, verified=verified), "copy")
+        coarse_plain = stacked_pairs(find_stacks(pairs, no_exif, fingerprints), "copy")
         shot_times = _burst_times(labels, source)
         with_exif = photo_facts(paths, shot_times)
-        stacks = find_stacks(pairs, with_exif, fingerprints)
+        stacks = find_stacks(pairs, with_exif, fingerprints, verified=verified)
         sharpness = {photo_id: print_.sharpness for photo_id, print_ in fingerprints.items()}
         exported = {i: replace(facts, camera="Bench Camera" if i < len(originals) else None)
                     for i, facts in no_exif.items()}
@@ -195,34 +209,37 @@ def main() -> None:
                    for name, facts in (("no EXIF anywhere", no_exif), ("camera EXIF on originals only", exported))}
     copied = stacked_pairs(stacks, "copy")
     burst = stacked_pairs(stacks, "burst")
-    rows = [("candidate pairs (cosine >= %.2f)" % CANDIDATE_COSINE, f"{len(pairs)}")]
-    recall = defaultdict(list)
-    for copy, original in source.items():
-        recall[kinds[copy]].append((original, copy) in plain)
-    every = [hit for hits in recall.values() for hit in hits]
-    rows.append(("**copy recall, all edits** (target >= 99 %)", rate(sum(every), len(every))))
-    rows += [(f"copy recall: {kind}", rate(sum(hits), len(hits))) for kind, hits in recall.items()]
-    rows.append(("copy recall with EXIF kept on copies", rate(sum((o, c) in copied for c, o in source.items()),
-                                                           len(source))))
+    rows = [("candidate pairs (cosine >= %.2f)" % CANDIDATE_COSINE, f"{len(pairs)}", ""),
+            ("pairs the fingerprints call copies / that pass the fine check too", f"{len(coarse)} / {len(fine)}", ""),
+            ("fine check: photos decoded, time (per pair)",
+             f"{len(squares)}, {fine_seconds:.1f} s ({1000 * fine_seconds / max(len(coarse), 1):.0f} ms)", "")]
+    every = [(original, copy) for copy, original in source.items()]
+    for name, kinds_of in [("**copy recall, all edits** (target >= 99 %)", set(EDITS))] + [
+            (f"copy recall: {kind}", {kind}) for kind in EDITS]:
+        of_kind = [(original, copy) for copy, original in source.items() if kinds[copy] in kinds_of]
+        rows.append((name, *(rate(sum(pair in found for pair in of_kind), len(of_kind))
+                             for found in (plain, coarse_plain))))
+    rows.append(("copy recall with EXIF kept on copies", rate(sum(pair in copied for pair in every), len(every)), ""))
     count = len(originals)
     same = [(a, b) for a in range(count) for b in range(a + 1, count) if labels[a] == labels[b]]
     other = [(a, b) for a in range(count) for b in range(a + 1, count) if labels[a] != labels[b]]
     for set_name in TRAIN_CLASSES:
         of_set = [pair for pair in same if labels[pair[0]].startswith(set_name)]
         rows.append((f"**same-class different photos stacked as copies: {set_name}** (target < 2 %)",
-                     rate(sum(pair in plain for pair in of_set), len(of_set))))
-    rows.append(("**other pairs stacked as copies** (target < 0.1 %)", rate(sum(p in plain for p in other),
-                                                                            len(other))))
+                     *(rate(sum(pair in found for pair in of_set), len(of_set)) for found in (plain, coarse_plain))))
+    rows.append(("**other pairs stacked as copies** (target < 0.1 %)",
+                 *(rate(sum(pair in found for pair in other), len(other)) for found in (plain, coarse_plain))))
     rows.append(("simulated bursts (same class, 2 s apart): stacked as copies",
-                 rate(sum(pair in copied for pair in same), len(same))))
-    rows.append(("simulated bursts: stacked as similar shots", rate(sum(pair in burst for pair in same), len(same))))
-    rows += [(f"suggested keeper of an original and its copies is the original: {name}", rate(hits, len(shots)))
+                 rate(sum(pair in copied for pair in same), len(same)), ""))
+    rows.append(("simulated bursts: stacked as similar shots", rate(sum(pair in burst for pair in same), len(same)),
+                 ""))
+    rows += [(f"suggested keeper of an original and its copies is the original: {name}", rate(hits, len(shots)), "")
              for name, hits in keepers.items()]
     print(f"Near-duplicate stacks, {args.split} classes: {count} photos of {len(set(labels))} classes, "
           f"{len(source)} edited copies of {len(edited)}; {time.perf_counter() - start:.0f} s\n")
-    print("| measure | result |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    print("| measure | result | fingerprints only |\n|---|---|---|")
+    for name, value, coarse_value in rows:
+        print(f"| {name} | {value} | {coarse_value} |")
 
 
 def _burst_times(labels: list[str], source: dict[int, int]) -> list[datetime]:

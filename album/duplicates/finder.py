@@ -5,8 +5,10 @@ candidate cosine are the only pairs looked at (a million photos cost a
 batched index query, not a million squared comparisons). Their
 fingerprints come from the catalogue (made while indexing, from the same
 decode); a photo indexed before fingerprints existed is decoded once here
-and its fingerprint kept. ``stacks.find_stacks`` decides what is a copy and
-what is a burst.
+and its fingerprint kept. The pairs the fingerprints call copies are few;
+their photos are decoded once more for the fine check (``verify``), each
+photo once however many pairs it is in. ``stacks.find_stacks`` then decides
+what is a copy and what is a burst.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from album.duplicates.stacks import CANDIDATE_PERCENT, THRESHOLDS, PhotoFacts, Stack, Thresholds, find_stacks
+from album.duplicates.stacks import (CANDIDATE_PERCENT, THRESHOLDS, PhotoFacts, Stack, Thresholds, coarse_copies,
+                                     find_stacks)
+from album.duplicates.verify import fine_square, verified_copies
 from album.errors import UnreadableImage
 from album.library.catalogue import Catalogue
 from album.media.fingerprint import Fingerprint, fingerprint
@@ -26,6 +30,7 @@ from album.tasks import ProgressCallback, ProgressMeter, TaskControl
 #: neighbours looked at per photo (a shot with more copies than this still stacks, through its copies)
 NEIGHBOURS = 10
 FINGERPRINT_PHASE = "checking photos for duplicates"
+VERIFY_PHASE = "comparing possible copies in detail"
 
 Neighbours = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
 
@@ -48,7 +53,11 @@ class DuplicateFinder:
                                r.mtime_ns)
                  for i, r in records.items()}
         prints = self._fingerprints(involved, records, progress, control)
-        stacks = find_stacks(pairs, facts, prints, thresholds)
+        copies = coarse_copies(pairs, facts, prints, thresholds)
+        squares = self._fine_squares(sorted({p for pair in copies for p in pair}), records, progress, control)
+        verified = verified_copies(copies, prints, squares, thresholds.fine_alignment)
+        stacks = find_stacks(pairs, facts, prints, thresholds,
+                             verified=lambda first, second: (min(first, second), max(first, second)) in verified)
         return sorted(stacks, key=lambda s: (s.kind != "copy", -len(s.photo_ids), s.keep))
 
     def _fingerprints(self, ids: list[int], records, progress: ProgressCallback | None,
@@ -70,6 +79,28 @@ class DuplicateFinder:
         if self._keep and computed:
             self._catalogue.store_fingerprints(computed)
         return prints
+
+
+    def _fine_squares(self, ids: list[int], records, progress: ProgressCallback | None,
+                      control: TaskControl) -> dict[int, np.ndarray]:
+        """The fine check's grey squares of these photos, decoded in the executor."""
+        meter = ProgressMeter(VERIFY_PHASE, len(ids), progress)
+        squares = {}
+        for start in range(0, len(ids), 64):
+            control.checkpoint()
+            chunk = ids[start:start + 64]
+            for photo_id, found in zip(chunk, self._executor.map(_safe_fine_square, [records[i].path for i in chunk])):
+                if found is not None:
+                    squares[photo_id] = found
+            meter.advance(len(chunk))
+        return squares
+
+
+def _safe_fine_square(path: str) -> np.ndarray | None:
+    try:
+        return fine_square(path)
+    except UnreadableImage:  # gone or damaged since its fingerprint was made: not a copy, maybe a burst frame
+        return None
 
 
 def _safe_fingerprint(path: str) -> Fingerprint | None:

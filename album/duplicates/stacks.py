@@ -7,7 +7,10 @@ facts and fingerprints of their photos.  A candidate pair is
 * a **copy** when the pictures themselves match: the perceptual hashes are
   within ``hash_distance`` bits (resized, recompressed, re-saved, brightened
   copies), or else one picture, cropped by up to 12 % a side, correlates with
-  the other at ``alignment`` or more (``Fingerprint.alignment``).  A high
+  the other at ``alignment`` or more (``Fingerprint.alignment``), and then
+  the photos, decoded again at a finer scale, still match in their detail
+  (``verify.fine_alignment`` at least ``fine_alignment``: the finder's
+  ``verified``; without it only the fingerprints are checked).  A high
   cosine alone is not enough: the model puts different photos of one subject
   close together.  Two photos whose EXIF dates differ are never copies (a copy
   keeps its original's date; frames of a burst within one second still have
@@ -25,13 +28,13 @@ and never holds two copies of one frame.  Each stack lists its keeper first
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from album.media.fingerprint import Fingerprint
-from album.duplicates.keeper import choose_keeper
+from album.duplicates.keeper import choose_keeper, preference
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Thresholds:
     candidate_cosine: float  # below it, a pair is neither a copy nor a burst
     hash_distance: int  # at most this many differing bits: a copy
     alignment: float  # otherwise, a cropped alignment at least this good: a copy
+    fine_alignment: float  # and then the fine check (``verify.fine_alignment``) at least this good
     burst_seconds: float  # EXIF times at most this far apart: a burst pair
 
 
@@ -75,8 +79,15 @@ CANDIDATE_PERCENT = 90
 #:   different classes 0.55. Catalogue shots of one motorbike model in other colours (caltech50's
 #:   Motorbikes, a training class) align at 0.75-0.96: 3.7 % of its candidate pairs passed 0.75, 1.9 %
 #:   pass 0.80, which keeps 99.6 % of 540 fresh copies of 60 training photos (0.75: 99.8 %);
+#: * fine_alignment (``verify``, band 0.7-2.5 px of a 128 px square): 720 fresh copies of 80 training photos
+#:   (9 edits) scored 0.72 at the lowest (crop + resize + colour + JPEG), 1 % quantile 0.88, 5 % 0.92; the
+#:   750 candidate pairs of caltech50 Motorbikes, airplanes and Faces (10 neighbours each) the fingerprints
+#:   call copies scored a median 0.62: 0.80 keeps 99.7 % of the copies and 91 of those pairs (88 Motorbikes,
+#:   some of them real duplicates; 0 airplanes, 3 Faces), 0.75 keeps 99.9 % and 159; a finer band (0.5-1.8)
+#:   kept 78 at 99.7 % but with less margin (copies' 1 % quantile 0.81);
 #: * burst_seconds: a few seconds between frames; longer bursts chain through their frames.
-THRESHOLDS = Thresholds(candidate_cosine=0.30, hash_distance=6, alignment=0.80, burst_seconds=5.0)
+THRESHOLDS = Thresholds(candidate_cosine=0.30, hash_distance=6, alignment=0.80, fine_alignment=0.80,
+                        burst_seconds=5.0)
 #: pairs of the default model below this cosine are not even candidates (another model: its
 #: scale's ``cosine_for(CANDIDATE_PERCENT)``)
 CANDIDATE_COSINE = THRESHOLDS.candidate_cosine
@@ -101,25 +112,38 @@ def is_burst(cosine: float, first: PhotoFacts, second: PhotoFacts, thresholds: T
     return abs((first.taken_at - second.taken_at).total_seconds()) <= thresholds.burst_seconds
 
 
+def coarse_copies(pairs: Iterable[tuple[int, int, float]], facts: Mapping[int, PhotoFacts],
+                  fingerprints: Mapping[int, Fingerprint], thresholds: Thresholds = THRESHOLDS) -> list[tuple[int, int]]:
+    """The pairs (ids) that ``is_copy`` accepts: the ones the fine check is asked about."""
+    return [(first, second) for first, second, cosine in pairs
+            if first != second and first in facts and second in facts and first in fingerprints
+            and second in fingerprints and is_copy(cosine, fingerprints[first], fingerprints[second], facts[first],
+                                                   facts[second], thresholds)]
+
+
 def find_stacks(pairs: Iterable[tuple[int, int, float]], facts: Mapping[int, PhotoFacts],
-                fingerprints: Mapping[int, Fingerprint], thresholds: Thresholds = THRESHOLDS) -> list[Stack]:
+                fingerprints: Mapping[int, Fingerprint], thresholds: Thresholds = THRESHOLDS,
+                verified: Callable[[int, int], bool] | None = None) -> list[Stack]:
     """Copy stacks, then burst stacks, each with its suggested keeper (pairs: ids and embedding cosine).
 
     A pair whose photo lacks facts is skipped; one that lacks a fingerprint (an unreadable
-    file) can still be a burst pair, never a copy."""
+    file) can still be a burst pair, never a copy.  With ``verified``, a pair ``is_copy`` accepts
+    is a copy only when ``verified(first, second)`` too (the fine check), else it may be a burst."""
     sharpness = {photo_id: print_.sharpness for photo_id, print_ in fingerprints.items()}
-    copies = _Groups()
+    copies: dict[int, set[int]] = {}
     others = []
     for first, second, cosine in pairs:
         if first == second or first not in facts or second not in facts:
             continue
         if (first in fingerprints and second in fingerprints
                 and is_copy(cosine, fingerprints[first], fingerprints[second], facts[first], facts[second],
-                            thresholds)):
-            copies.join(first, second)
+                            thresholds)
+                and (verified is None or verified(first, second))):
+            copies.setdefault(first, set()).add(second)
+            copies.setdefault(second, set()).add(first)
         else:
             others.append((first, second, cosine))
-    stacks = [_stack("copy", members, facts, sharpness) for members in copies.groups()]
+    stacks = [_stack("copy", members, facts, sharpness) for members in _around_originals(copies, facts, sharpness)]
     shot = {member: stack.keep for stack in stacks for member in stack.photo_ids}
     bursts = _Groups()
     for first, second, cosine in others:
@@ -127,6 +151,24 @@ def find_stacks(pairs: Iterable[tuple[int, int, float]], facts: Mapping[int, Pho
                                                                            thresholds):
             bursts.join(shot.get(first, first), shot.get(second, second))
     stacks += [_stack("burst", members, facts, sharpness) for members in bursts.groups()]
+    return stacks
+
+
+def _around_originals(copies: Mapping[int, set[int]], facts: Mapping[int, PhotoFacts],
+                      sharpness: Mapping[int, float]) -> list[list[int]]:
+    """Copy stacks: the best photo left (the keeper's preference) takes every copy of itself still
+    free, and so on. Each photo of a stack is a copy of the stack's first photo, never only a copy of a
+    copy: chains of look-alikes (catalogue shots of one product, each like the next) do not stack."""
+    order = sorted(copies, key=lambda i: preference(facts[i], sharpness.get(i, 0.0)), reverse=True)
+    taken: set[int] = set()
+    stacks = []
+    for original in order:
+        if original in taken:
+            continue
+        members = [original, *sorted(c for c in copies[original] if c not in taken)]
+        if len(members) > 1:
+            taken.update(members)
+            stacks.append(members)
     return stacks
 
 

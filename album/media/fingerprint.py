@@ -45,6 +45,8 @@ MAX_CROP, CROP_STEP = 0.12, 0.04
 BAND_PASS = (1.0, 4.0)
 _FORMAT = 1
 _HEADER = struct.Struct("<BQf")
+#: a crop as shares of each side: (top, bottom, left, right)
+Crop = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,15 @@ class Fingerprint:
         either one cropped by up to ``MAX_CROP`` per side; about 0.9 and more for copies."""
         mine, theirs = _normalised_crops(self.thumbnail), _normalised_crops(other.thumbnail)
         return float(max(np.max(mine @ theirs[0]), np.max(theirs @ mine[0])))
+
+    def best_crop(self, other: Fingerprint) -> tuple[bool, Crop]:
+        """Where ``alignment`` found its best: whether this photo (else the other) is the one
+        cropped, and the crop as shares of its sides (top, bottom, left, right)."""
+        mine, theirs = _normalised_crops(self.thumbnail), _normalised_crops(other.thumbnail)
+        cropped, whole = (mine, theirs) if np.max(mine @ theirs[0]) >= np.max(theirs @ mine[0]) else (theirs, mine)
+        cuts = _cuts()
+        rows, cols = divmod(int(np.argmax(cropped @ whole[0])), len(cuts))
+        return cropped is mine, (*cuts[rows], *cuts[cols])
 
     def to_bytes(self) -> bytes:
         return _HEADER.pack(_FORMAT, self.phash, self.sharpness) + self.thumbnail
@@ -111,21 +122,28 @@ def _normalised_crops(thumbnail: bytes) -> np.ndarray:
     return crops
 
 
+def _cuts() -> list[tuple[float, float]]:
+    """The crops of one axis on the grid, as (start, end) shares; the first is the whole axis."""
+    steps = np.arange(0.0, MAX_CROP + 1e-9, CROP_STEP).tolist()
+    return [(start, end) for start in steps for end in steps]
+
+
 @lru_cache(maxsize=1)
 def _crop_matrices() -> np.ndarray:
     """Linear-interpolation matrices from a THUMB_SIDE axis to ALIGNED_SIDE samples of each
     crop (start, end) on the grid; the first is the whole axis."""
-    cuts = np.arange(0.0, MAX_CROP + 1e-9, CROP_STEP)
-    matrices = []
-    for start in cuts:
-        for end in cuts:
-            centres = (start + (1 - start - end) * (np.arange(ALIGNED_SIDE) + 0.5) / ALIGNED_SIDE) * THUMB_SIDE - 0.5
-            centres = np.clip(centres, 0, THUMB_SIDE - 1)
-            low = np.floor(centres).astype(int)
-            high = np.minimum(low + 1, THUMB_SIDE - 1)
-            weight = centres - low
-            matrix = np.zeros((ALIGNED_SIDE, THUMB_SIDE), dtype=np.float32)
-            matrix[np.arange(ALIGNED_SIDE), low] += 1 - weight
-            matrix[np.arange(ALIGNED_SIDE), high] += weight
-            matrices.append(matrix)
-    return np.stack(matrices)
+    return np.stack([resample_matrix(start, end, THUMB_SIDE, ALIGNED_SIDE) for start, end in _cuts()])
+
+
+def resample_matrix(start: float, end: float, side: int, samples: int) -> np.ndarray:
+    """The (samples, side) linear-interpolation matrix taking ``samples`` evenly spaced values of an
+    axis of ``side`` pixels cropped by the shares ``start`` and ``end``."""
+    centres = (start + (1 - start - end) * (np.arange(samples) + 0.5) / samples) * side - 0.5
+    centres = np.clip(centres, 0, side - 1)
+    low = np.floor(centres).astype(int)
+    high = np.minimum(low + 1, side - 1)
+    weight = centres - low
+    matrix = np.zeros((samples, side), dtype=np.float32)
+    matrix[np.arange(samples), low] += 1 - weight
+    matrix[np.arange(samples), high] += weight
+    return matrix

@@ -7,6 +7,7 @@ import shutil
 import pytest
 from PIL import Image, ImageEnhance
 
+from album.duplicates import finder
 from album.errors import LibraryError
 
 EDITS = {
@@ -53,11 +54,15 @@ def test_edited_copies_stack_with_their_original_and_nothing_else_does(album, ed
     assert all(s.photo_ids[0] == s.keep for s in stacks)
 
 
-def test_fingerprints_come_from_indexing_so_stacking_decodes_nothing(album, edited_dir, monkeypatch):
+def test_fingerprints_come_from_indexing_so_only_likely_copies_are_decoded_again(album, edited_dir, monkeypatch):
     album.add_folder(edited_dir)
     album.scan()
-    monkeypatch.setattr("album.duplicates.finder.fingerprint", lambda path: pytest.fail(f"decoded {path}"))
+    monkeypatch.setattr("album.duplicates.finder.fingerprint", lambda path: pytest.fail(f"fingerprinted {path}"))
+    decoded = []
+    real_square = finder.fine_square
+    monkeypatch.setattr(finder, "fine_square", lambda path: decoded.append(path) or real_square(path))
     assert len(album.duplicates()) == 3
+    assert len(decoded) == len(set(decoded)) == 6  # the three pairs the fine check compares, once each
 
 
 def test_trash_moves_the_files_and_the_library_forgets_them(album, edited_dir, trash):
