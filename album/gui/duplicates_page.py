@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QHBoxLayout, QLabel, QListView, QMenu, QPushButton,
-                               QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from album.gui import trash_dialog
 from album.gui.messages import Duplicates, DuplicateStack, TrashReport
@@ -22,6 +22,7 @@ from album.gui.photo_actions import COPY_PATH, OPEN_DEFAULT, SHOW_IN_FOLDER, cop
 from album.gui.stack_model import StackDelegate, StackListModel, StackRole, extras_size
 from album.gui.side_panel import human_size
 from album.gui.thumb_loader import ThumbnailLoader
+from album.gui.view_or_message import ViewOrMessage
 from album.library.records import PhotoRecord
 
 COPY, BURST = "copy", "burst"
@@ -130,13 +131,7 @@ class DuplicatesPage(QWidget):
         for widget, stretch in ((title, 0), (self.copies_button, 0), (self.bursts_button, 0), (self.summary, 1),
                                 (self.check_button, 0), (self.trash_button, 0)):
             header.addWidget(widget, stretch)
-        self.empty = QLabel()
-        self.empty.setObjectName("emptyState")
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self.view)
-        self.pages.addWidget(self.empty)
+        self.pages = ViewOrMessage(self.view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -241,8 +236,7 @@ class DuplicatesPage(QWidget):
                                  + self.summary.text())
         self.trash_button.setEnabled(bool(stacks) and not checking)
         if stacks:
-            self.pages.setCurrentIndex(0)
-            return
-        self.empty.setText("Looking for duplicates…\nThis reads every photo once; later checks are quicker."
-                           if checking or self._state == "unchecked" else EMPTY[self._kind])
-        self.pages.setCurrentIndex(1)
+            self.pages.show_view()
+        else:
+            self.pages.show_message("Looking for duplicates…\nThis reads every photo once; later checks are "
+                                    "quicker." if checking or self._state == "unchecked" else EMPTY[self._kind])

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from album.gui.grid_view import PhotoGridView
 from album.gui.group_model import CONFIRMED
 from album.gui.messages import GroupPhotos
 from album.gui.photo_model import PhotoListModel, PhotoRole
 from album.gui.thumb_loader import ThumbnailLoader
+from album.gui.view_or_message import ViewOrMessage
 from album.library.records import PhotoRecord
 
 CONFIRMED_TEXT = "✓ Confirmed: regrouping keeps it as it is"
@@ -71,12 +72,7 @@ class GroupPage(QWidget):
         for button in (self.rename_button, self.merge_button, self.remove_button):
             header.addWidget(button, 0, Qt.AlignTop)
 
-        self.empty = QLabel()
-        self.empty.setObjectName("emptyState")
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.grid)
-        self.stack.addWidget(self.empty)
+        self.stack = ViewOrMessage(self.grid)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -104,8 +100,7 @@ class GroupPage(QWidget):
         self.state.setText("")
         self.count.setText("")
         self.model.set_photos([])
-        self.empty.setText("Loading the group…")
-        self.stack.setCurrentIndex(1)
+        self.stack.show_message("Loading the group…")
         self._update_buttons()
 
     def show_group(self, group: GroupPhotos) -> None:
@@ -124,8 +119,10 @@ class GroupPage(QWidget):
             self.state.setStyleSheet(f"color: {CONFIRMED.name()};" if info.confirmed else "color: #9aa3ad;")
             self.count.setText(f"· {len(group.photos):,} photo{'s' if len(group.photos) != 1 else ''}")
             self.model.set_photos(group.photos)
-        self.empty.setText("No photos in this group any more.")
-        self.stack.setCurrentIndex(0 if self.model.rowCount() else 1)
+        if self.model.rowCount():
+            self.stack.show_view()
+        else:
+            self.stack.show_message("No photos in this group any more.")
         self._update_buttons()
 
     def selected_photos(self) -> list[PhotoRecord]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from album.gui.grid_view import PhotoGridView
 from album.gui.group_model import GroupListModel, GroupRole, GroupTileDelegate
 from album.gui.messages import GroupEntry
 from album.gui.thumb_loader import ThumbnailLoader
+from album.gui.view_or_message import ViewOrMessage
 
 GROUP_TILE = 190
 NO_GROUPS = ("No groups yet: they appear after indexing.\n"
@@ -63,13 +64,7 @@ class GroupsPage(QWidget):
         header.addWidget(self.filter)
         header.addWidget(self.regroup_button)
 
-        self.empty = QLabel()
-        self.empty.setObjectName("emptyState")
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.grid)
-        self.stack.addWidget(self.empty)
+        self.stack = ViewOrMessage(self.grid)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -121,12 +116,10 @@ class GroupsPage(QWidget):
             text += f" · {self.proxy.rowCount():,} shown"
         self.summary.setText(text)
         if self.proxy.rowCount():
-            self.stack.setCurrentIndex(0)
-            return
-        if not self._loaded:
-            self.empty.setText("Loading groups…")
+            self.stack.show_view()
+        elif not self._loaded:
+            self.stack.show_message("Loading groups…")
         elif groups:
-            self.empty.setText(f"No group is called “{self.filter.text().strip()}”.")
+            self.stack.show_message(f"No group is called “{self.filter.text().strip()}”.")
         else:
-            self.empty.setText(NO_GROUPS)
-        self.stack.setCurrentIndex(1)
+            self.stack.show_message(NO_GROUPS)

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QStackedWidget
-
 from album.gui.grid_view import PhotoGridView
 from album.gui.photo_model import PhotoListModel
 from album.gui.thumb_loader import ThumbnailLoader
+from album.gui.view_or_message import ViewOrMessage
 
 
-class LibraryPage(QStackedWidget):
-    """Page 0: the grid; page 1: a centred message when there is nothing to show."""
+class LibraryPage(ViewOrMessage):
+    """The grid, or a centred message when there is nothing to show."""
 
     def __init__(self, loader: ThumbnailLoader, parent=None):
-        super().__init__(parent)
+        grid = PhotoGridView()
+        super().__init__(grid, parent)
+        self.grid = grid
         self.model = PhotoListModel(loader=loader, parent=self)
-        self.grid = PhotoGridView()
         self.grid.setModel(self.model)
-        self.empty = QLabel()
-        self.empty.setObjectName("emptyState")
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.addWidget(self.grid)
-        self.addWidget(self.empty)
         self._busy = False
         self._filtered = False
         self._loading = True
@@ -44,7 +37,7 @@ class LibraryPage(QStackedWidget):
 
     def _update(self, *_args) -> None:
         if self.model.rowCount() > 0:
-            self.setCurrentIndex(0)
+            self.show_view()
             return
         if self._loading:
             text = "Loading your photos…"
@@ -55,5 +48,4 @@ class LibraryPage(QStackedWidget):
         else:
             text = ("No photos yet.\nAdd a folder with the toolbar's “Add folder” button,\n"
                     "or drop an image here to find photos that look like it.")
-        self.empty.setText(text)
-        self.setCurrentIndex(1)
+        self.show_message(text)

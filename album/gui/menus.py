@@ -32,6 +32,7 @@ class MainMenus:
         file_menu.addSeparator()
         file_menu.addAction(toolbar.find_file_action)
         file_menu.addAction(toolbar.find_action)
+        self._add(file_menu, "Search by &words", lambda: window.word_search.start_typing(), "Ctrl+K")
         file_menu.addSeparator()
         self.regroup_action = self._add(file_menu, "&Regroup photos", window.groups.regroup)
         self.regroup_action.setToolTip("Group the photos again; groups you edited keep their photos")

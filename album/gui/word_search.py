@@ -38,6 +38,11 @@ class WordSearchBar(QWidget):
         self.edit.textEdited.connect(self._on_edited)
         self.edit.returnPressed.connect(self._ask)
 
+    def start_typing(self) -> None:
+        """Put the keyboard in the field, its words selected (Ctrl+K)."""
+        self.edit.setFocus(Qt.ShortcutFocusReason)
+        self.edit.selectAll()
+
     def show_words(self, words: str) -> None:
         """Show the words of the search on screen (Back and Forward), without searching again."""
         if " ".join(self.edit.text().split()) != words:

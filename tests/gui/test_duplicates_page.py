@@ -63,9 +63,9 @@ def test_copies_and_similar_shots_are_shown_apart(qtbot, stub_window):
 def test_nothing_found_says_so(qtbot, stub_window):
     window = stub_window()
     window.show_page(DUPLICATES)
-    qtbot.waitUntil(lambda: window.duplicates_page.empty.text() == EMPTY["copy"], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.duplicates_page.pages.message.text() == EMPTY["copy"], timeout=TIMEOUT_MS)
     window.duplicates_page.bursts_button.click()
-    assert window.duplicates_page.empty.text() == EMPTY["burst"]
+    assert window.duplicates_page.pages.message.text() == EMPTY["burst"]
 
 
 def test_the_trash_asks_first_and_keeps_the_chosen_photo(qtbot, stub_window, monkeypatch):
@@ -118,4 +118,4 @@ def test_edited_copies_yield_exactly_their_stacks_and_go_to_the_trash(qtbot, mak
     page.trash_extras()
     qtbot.waitUntil(lambda: page.model.rowCount() == 0 and window.photo_model.rowCount() == 8, timeout=TIMEOUT_MS)
     assert len(list(trash.iterdir())) == 3 and len(list(photo_dir.iterdir())) == 8
-    assert page.empty.text() == EMPTY["copy"]
+    assert page.pages.message.text() == EMPTY["copy"]

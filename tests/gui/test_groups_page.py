@@ -51,7 +51,7 @@ def test_the_group_model_passes_the_model_tester(qtbot, stub_window):
 
 def test_the_groups_page_lists_groups_largest_first_and_marks_confirmed_ones(qtbot, stub_window):
     window = stub_window()
-    assert window.groups_page.empty.text() == NO_GROUPS, "a library without groups says when they come"
+    assert window.groups_page.stack.message.text() == NO_GROUPS, "a library without groups says when they come"
     window = library_with_groups(qtbot, stub_window)
     window.folder_list.pageChosen.emit(GROUPS)
     assert window.pages.page() == Page.GROUPS
@@ -61,7 +61,7 @@ def test_the_groups_page_lists_groups_largest_first_and_marks_confirmed_ones(qtb
     window.groups_page.filter.setText("CA")
     assert shown_groups(window) == [("cat", 3, True)]
     window.groups_page.filter.setText("zebra")
-    assert window.groups_page.empty.text() == "No group is called “zebra”."
+    assert window.groups_page.stack.message.text() == "No group is called “zebra”."
 
 
 def test_clicking_a_photo_lists_its_groups_and_a_group_opens_with_its_photos(qtbot, stub_window):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from album.gui.bridge import LibraryBridge
 from album.gui.main_window import MainWindow
@@ -85,3 +86,12 @@ def test_typing_on_refines_the_search_and_clearing_leaves_it(qtbot, window):
     window.word_search.edit.selectAll()
     qtbot.keyClick(window.word_search.edit, "\b")  # emptied: back to the photos at once
     assert window.pages.page() == Page.LIBRARY
+
+
+def test_ctrl_k_puts_the_keyboard_in_the_search_field(qtbot, window):
+    window.activateWindow()
+    window.grid.setFocus()
+    qtbot.keyClick(window, "k", modifier=Qt.ControlModifier)
+    qtbot.waitUntil(lambda: window.word_search.edit.hasFocus(), timeout=TIMEOUT_MS)
+    qtbot.keyClicks(window.word_search.edit, "horse")
+    qtbot.waitUntil(lambda: window.pages.page() == Page.RESULTS, timeout=TIMEOUT_MS)
