@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 
 from album.errors import LibraryError, UserFacingError
+from album.groups.personal_model import active_report, stored_choice
 from album.groups.subject_groups import GroupingSummary, SubjectGroups
 from album.indexing.active import SIMILARITY, ActiveEncoders
 from album.library.catalogue import Catalogue
-from album.library.records import FolderInfo, LibraryStatus, ModelStatus, PhotoRecord, PhotoStatus, TrashResult
+from album.library.records import (FolderInfo, LibraryStatus, ModelStatus, PersonalReport, PhotoRecord, PhotoStatus,
+                                   TrashResult)
 from album.library.scanner import IndexChanges, Scanner, ScanSummary
 from album.paths import LibraryPaths
 from album.search.indexes import IndexSet
@@ -56,6 +58,8 @@ class Album:
         #: decodes photos for the encoders: worker processes (a crashing decoder costs one file), or
         #: the injected executor's threads (tests run synchronously)
         self._decoder = decoder
+        if model == "default":  # the library's personal model while it has one (``personalize``)
+            model = stored_choice(self.catalogue, paths.models) or model
         self.encoders = ActiveEncoders(self.catalogue, model, writable=not self.read_only)
         self.indexes = IndexSet(self.catalogue, paths.index_dir, persist=not self.read_only)
         self._search: SimilarPhotos | None = None
@@ -110,6 +114,28 @@ class Album:
         self.encoders.attach(encoder, role, source)
         if role == SIMILARITY:
             self._search = None
+
+    def personalize(self, progress: ProgressCallback | None = None,
+                    control: TaskControl | None = None) -> PersonalReport:
+        """Fine-tune the similarity model on the user's confirmed groups, make it the library's and
+        re-encode from the kept features (no decoding); regrouping keeps the confirmed groups."""
+        self._require_writer()
+        from album.groups.personal_model import train
+
+        report, encoder = train(self.catalogue, self.paths.models, progress, control)
+        self.attach_encoder(encoder, SIMILARITY, source=report.path)
+        self.encode_pending(progress, control)
+        return report
+
+    def undo_personalize(self) -> None:
+        """Back to the default similarity model at once (its vectors are still stored)."""
+        from album.vision.modelfile import open_encoder
+
+        self.attach_encoder(open_encoder("default"), SIMILARITY, source="default")
+
+    def personal_model(self) -> PersonalReport | None:
+        """The active personal model's report; None while the default model is active."""
+        return active_report(self.catalogue, self.paths.models)
 
     @property
     def search(self) -> SimilarPhotos:

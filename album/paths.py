@@ -72,6 +72,11 @@ class LibraryPaths:
         return self.root / "index"
 
     @property
+    def models(self) -> Path:
+        """The library's personal models (``album personalize``)."""
+        return self.root / "models"
+
+    @property
     def thumbnails(self) -> Path:
         return self.cache / "thumbnails"
 

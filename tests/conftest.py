@@ -104,3 +104,28 @@ def real_photo_dir(tmp_path: Path) -> Path:
     for name in PACKAGED_PHOTOS:
         packaged_photo(name).save(folder / (Path(name).stem + ".jpg"), quality=90)
     return folder
+
+
+@pytest.fixture
+def grouped(tmp_path, library_paths):
+    """A scanned library (default model) of 4 subjects x 3 shots and 6 other photos."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for subject in range(4):
+        photo = make_photo(100 + subject)
+        photo.save(folder / f"s{subject}_a.jpg", quality=92)
+        near_copy(photo).save(folder / f"s{subject}_b.jpg", quality=80)
+        photo.transpose(0).save(folder / f"s{subject}_c.jpg", quality=85)
+    for other in range(6):
+        make_photo(200 + other).save(folder / f"other_{other}.jpg", quality=90)
+    from album.engine import Album
+
+    with Album.open(library_paths, executor=SynchronousExecutor()) as album:
+        album.add_folder(folder)
+        album.scan()
+    return library_paths, folder
+
+
+def subject(album, folder: Path, number: int) -> list[int]:
+    """The photo ids of one subject of ``grouped``."""
+    return [album.photo_at(folder / f"s{number}_{shot}.jpg").id for shot in "abc"]

@@ -1,7 +1,7 @@
 """The ``album`` command: the same engine as the desktop app, from a terminal.
 
 ``album`` alone opens the desktop app.  Subcommands: add, remove, scan,
-similar, search, status, groups, group, regroup, duplicates, train, eval,
+similar, search, status, groups, group, regroup, duplicates, personalize, train, eval,
 install-desktop.  ``--library DIR`` (or
 ``ALBUM_LIBRARY``) chooses the library.  Problems caused by the environment
 print a plain message and exit 1; anything else is a bug, logged with its
@@ -64,12 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     from album.cli import duplicates as duplicate_commands
     from album.cli import groups as group_commands
+    from album.cli import personal as personal_commands
     from album.cli import search as search_commands
     from album.vision import commands as vision_commands
 
     search_commands.register(commands, open_album)
     group_commands.register(commands, open_album)
     duplicate_commands.register(commands, open_album)
+    personal_commands.register(commands, open_album)
     vision_commands.register(commands)
     return parser
 

@@ -86,6 +86,10 @@ class LibraryBridge(QObject):
         """Regroup, find duplicates or move photos to the trash (after the running scan, if any)."""
         self.worker.run_task(task)
 
+    def cancel_task(self, name: str) -> None:
+        """Stop the running task ``name`` (e.g. ``inbox.PERSONALIZE``); a scan goes on."""
+        self.worker.cancel_task(name)
+
     def set_paused(self, paused: bool) -> None:
         self.worker.set_paused(paused)
 

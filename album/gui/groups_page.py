@@ -56,7 +56,7 @@ class GroupsPage(QWidget):
         self.regroup_button = QPushButton("Regroup")
         self.regroup_button.setToolTip("Group the photos again; groups you edited keep their photos")
         self.regroup_button.clicked.connect(self.regroupRequested)
-        header = QHBoxLayout()
+        header = self.header = QHBoxLayout()   # the personal model's button joins it (``PersonalController``)
         header.setContentsMargins(14, 10, 14, 6)
         header.setSpacing(12)
         header.addWidget(title)

@@ -21,14 +21,18 @@ from album.gui.messages import EDITS, GroupRequest, SimilarQuery
 REGROUP = "regroup"
 FIND_DUPLICATES = "duplicates"
 TRASH = "trash"
+PERSONALIZE = "personalize"        # train a personal model on the confirmed groups (``personal_serving``)
+UNDO_PERSONAL = "undo_personal"    # back to the standard model
 #: what the status bar says while a long task runs
 TASK_TEXT = {REGROUP: "Grouping photos…", FIND_DUPLICATES: "Looking for duplicates…",
-             TRASH: "Moving {count:,} photo{s} to the trash…"}
+             TRASH: "Moving {count:,} photo{s} to the trash…",
+             PERSONALIZE: "Learning from your groups…", UNDO_PERSONAL: "Going back to the standard model…"}
 
 
 @dataclass(frozen=True)
 class Task:
-    """A long task: ``REGROUP``, ``FIND_DUPLICATES`` or ``TRASH`` (of ``photo_ids``)."""
+    """A long task: ``REGROUP``, ``FIND_DUPLICATES``, ``TRASH`` (of ``photo_ids``), ``PERSONALIZE`` or
+    ``UNDO_PERSONAL``."""
 
     name: str
     photo_ids: tuple[int, ...] = ()

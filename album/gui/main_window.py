@@ -31,6 +31,7 @@ from album.gui.menus import MainMenus
 from album.gui.messages import Folders, Photos, ScanReport
 from album.gui.navigation import NavigationKeys
 from album.gui.pages import LoadingView, Page, PageStack
+from album.gui.personal_controller import PersonalController
 from album.gui.photo_model import PathRole
 from album.gui.photo_order import PhotoOrder
 from album.gui.problems_dialog import ProblemsDialog
@@ -81,6 +82,8 @@ class MainWindow(QMainWindow):
                                        self.search, self, self.status.set_message)
         self.duplicates = DuplicatesController(self.bridge, self.duplicates_page, self.search, self.status.set_message,
                                                self.notify, self.open_paths, self)
+        self.personal = PersonalController(self.bridge, self.groups_page, self.status, self.banner, self.search,
+                                           self)
         self.menus = MainMenus(self)
         self.navigation = NavigationKeys(self, self.current_view, self.go_back, self.go_forward)
         self.state = WindowState(self.settings, self)

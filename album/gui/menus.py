@@ -1,6 +1,8 @@
 """The menu bar (File, View, Help) and the window's keyboard shortcuts.
 
-File: add a folder, search with a file, regroup the photos, quit (Ctrl+Q).
+File: add a folder, search with a file, regroup the photos, improve the
+results with the user's groups (and go back to the standard model), quit
+(Ctrl+Q).
 View: the library (Esc; from a group, the Groups page), Groups (Ctrl+G),
 Duplicates (Ctrl+D), Back/Forward through searches (Alt+Left/Right),
 thumbnail size (Ctrl++ / Ctrl+-), file names on tiles.  Help: About, the
@@ -27,6 +29,7 @@ class MainMenus:
         self.window = window
         bar, toolbar = window.menuBar(), window.toolbar
         file_menu = bar.addMenu("&File")
+        file_menu.setToolTipsVisible(True)   # why "Improve results with my groups…" is not available yet
         file_menu.addAction(toolbar.add_action)
         file_menu.addAction(toolbar.remove_action)
         file_menu.addSeparator()
@@ -36,6 +39,8 @@ class MainMenus:
         file_menu.addSeparator()
         self.regroup_action = self._add(file_menu, "&Regroup photos", window.groups.regroup)
         self.regroup_action.setToolTip("Group the photos again; groups you edited keep their photos")
+        file_menu.addAction(window.personal.improve_action)
+        file_menu.addAction(window.personal.undo_action)
         file_menu.addSeparator()
         self.quit_action = self._add(file_menu, "&Quit", window.close, QKeySequence.Quit, "Ctrl+Q")
         view_menu = bar.addMenu("&View")

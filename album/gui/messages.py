@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING
 from album.library.records import FolderInfo, GroupInfo, PhotoRecord
 
 if TYPE_CHECKING:  # the scanner imports the catalogue (SQLAlchemy): not at start-up
+    from datetime import datetime
+
+    from album.library.records import PersonalReport
     from album.library.scanner import ScanSummary
 
 #: Matches fetched per question; the threshold slider filters them in the UI.
@@ -186,3 +189,17 @@ class TrashReport:
 
     trashed: tuple[int, ...]
     failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+# -- the personal model ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PersonalState:
+    """The personal model in use (``active``, the engine's ``PersonalReport``; None: the standard model),
+    when it was made, and what the task that just ended did: ``trained`` a new one (its report shows),
+    ``undone`` it, or was ``cancelled``."""
+
+    active: PersonalReport | None
+    made_at: datetime | None = None
+    trained: bool = False
+    undone: bool = False
+    cancelled: bool = False

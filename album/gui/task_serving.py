@@ -7,19 +7,28 @@ even between the steps of a scan; group edits wait while anything else
 writes the catalogue (the catalogue part of a scan, a regrouping, a task),
 and are made between the steps of a scan's encoding.  After each edit,
 each regrouping and each move to the trash the worker sends the groups
-again (``groupsChanged``).
+again (``groupsChanged``).  Training a personal model (``PERSONALIZE``,
+``personal_serving``) and going back to the standard one are long tasks
+too; the worker then says which model is in use (``personalChanged``), as it
+does after opening.  ``cancel_task`` stops a running task, never a scan.
 """
 
 from __future__ import annotations
 
-from album.gui import answers
-from album.gui.inbox import FIND_DUPLICATES, REGROUP, Task
+from album.gui import answers, personal_serving
+from album.gui.inbox import FIND_DUPLICATES, PERSONALIZE, REGROUP, UNDO_PERSONAL, Task
 from album.gui.messages import Folders, GroupAction
 from album.gui.serving import INDEXING_PHASE
 
 
 class TaskServing:
     """Mixed into ``LibraryWorker``: uses its signals, inbox, guard and scan state."""
+
+    def cancel_task(self, name: str) -> None:
+        """Stop the running task called ``name`` (thread-safe; a scan or another task goes on)."""
+        task, control = self._task, self.control
+        if task is not None and task.name == name and control is not None:
+            control.cancel()
 
     def _edits_allowed(self) -> bool:
         return not self._working or (self._task is None and self._phase == INDEXING_PHASE)
@@ -48,17 +57,25 @@ class TaskServing:
         if self.album is not None:
             self._emit_guarded(self.groupsChanged, lambda: answers.group_list(self.album))
 
+    def _emit_personal(self) -> None:
+        if self.album is not None:
+            self._emit_guarded(self.personalChanged, lambda: personal_serving.state(self.album))
+
     def _run_task(self, task: Task) -> None:
         if self._read_only:
             self.problem.emit("Another album process is changing this library: close it and restart album "
-                              "to regroup, find duplicates or move photos to the trash.")
+                              "to regroup, find duplicates, move photos to the trash or learn from your groups.")
             return
         control = self._start_work()
         self._task = task
         self.taskStarted.emit(task.describe())
-        summary = stacks = report = None
+        summary = stacks = report = personal = None
         try:
-            if task.name == REGROUP:
+            if task.name == PERSONALIZE:
+                personal = self._guard(lambda: personal_serving.personalize(self.album, self._on_progress, control))
+            elif task.name == UNDO_PERSONAL:
+                personal = self._guard(lambda: personal_serving.undo(self.album))
+            elif task.name == REGROUP:
                 summary = self._guard(lambda: self.album.regroup(self._on_progress, control))
             elif task.name == FIND_DUPLICATES:
                 stacks = self._guard(lambda: answers.duplicate_stacks(
@@ -76,6 +93,11 @@ class TaskServing:
             self.duplicatesReady.emit(stacks)
         if report is not None:
             self.trashed.emit(report)
+        if personal is not None:
+            self.taskFinished.emit(personal_serving.finished_text(personal))
+            self.personalChanged.emit(personal)
+        elif task.name in (PERSONALIZE, UNDO_PERSONAL):
+            self._emit_personal()
         if task.name != FIND_DUPLICATES:
             self._emit_groups()
         if task.photo_ids:

@@ -27,8 +27,8 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from album.errors import UserFacingError
 from album.gui import answers
 from album.gui.inbox import Inbox, Task
-from album.gui.messages import (Duplicates, Folders, GroupEdited, GroupPhotos, GroupRequest, Groups, Photos,
-                                PhotoGroups, ScanReport, SimilarAnswer, SimilarQuery, TrashReport)
+from album.gui.messages import (Duplicates, Folders, GroupEdited, GroupPhotos, GroupRequest, Groups, PersonalState,
+                                Photos, PhotoGroups, ScanReport, SimilarAnswer, SimilarQuery, TrashReport)
 from album.gui.serving import INDEXING_PHASE, ServingControl, merge_summaries
 from album.gui.task_serving import TaskServing
 from album.paths import LibraryPaths
@@ -59,6 +59,7 @@ class LibraryWorker(TaskServing, QObject):
     groupEdited = Signal(GroupEdited)
     duplicatesReady = Signal(Duplicates)
     trashed = Signal(TrashReport)
+    personalChanged = Signal(PersonalState)  # the model in use, after opening and after training or undoing
     taskStarted = Signal(str)         # a long task (regrouping, duplicates, trash) began: what it does
     taskFinished = Signal(str)        # what it did, for the status bar
     problem = Signal(str)             # plain words for the user
@@ -137,6 +138,7 @@ class LibraryWorker(TaskServing, QObject):
             self.opened.emit(Folders(self.album.folders()))
             self._emit_photos()
             self._emit_groups()
+            self._emit_personal()
             self.album.warm_up()
             # the same starting threshold for every model: the calibrated start of "similar"
             self.ready.emit(SIMILAR_AT)

@@ -120,3 +120,24 @@ class TrashResult:
 
     trashed: list[int] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PersonalReport:
+    """A personal model: how many of the user's groups and photos trained it, and how much better it
+    finds held-out photos of those groups (``before``: the default model, ``after``: the personal one)."""
+
+    groups: int
+    photos: int
+    #: 0-1, what ``measure`` says
+    before: float
+    after: float
+    measure: str
+    seconds: float
+    #: the model file
+    path: str
+
+    def describe(self) -> str:
+        """``similar-photo accuracy on your groups: 62% → 81% (12 groups, 140 photos, 35 s)``"""
+        return (f"{self.measure}: {self.before:.0%} → {self.after:.0%} "
+                f"({self.groups:,} groups, {self.photos:,} photos, {self.seconds:.0f} s)")

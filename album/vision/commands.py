@@ -65,6 +65,8 @@ def register(subparsers) -> None:
     train.add_argument("--crop", type=int, help="finetune: train and embed at this crop size instead")
     train.add_argument("--batch-size", type=int, default=64, help="finetune: images per step (P*K is rounded to it)")
     train.add_argument("--cache", help="feature cache folder (default: the library's)")
+    train.add_argument("--base", help="few-shot: fine-tune this model (default) on a few photos per subfolder, "
+                                      "as album personalize does with a library's groups")
     train.set_defaults(handler=train_command)
 
     evaluate = subparsers.add_parser(
@@ -91,7 +93,7 @@ def train_options(args) -> TrainOptions:
         mix=args.mix, mix_train_classes=args.mix_train_classes, mix_test_classes=args.mix_test_classes,
         unlabeled=args.unlabeled, mode=args.mode, backbone=args.backbone,
         views=tuple(v.strip() for v in args.views.split(",") if v.strip()), val_fraction=args.val_fraction,
-        config=config, crop=args.crop, batch_size=args.batch_size, cache=_cache(args))
+        config=config, crop=args.crop, batch_size=args.batch_size, cache=_cache(args), base=args.base)
 
 
 def train_command(args) -> int:

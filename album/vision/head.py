@@ -10,6 +10,9 @@ the exponent alpha: eigenvalue^(-alpha/2)), all fixed from reference
 features; then add a learned low-rank correction initialised at zero, so an
 untrained head is exactly that fixed space and training can only move away
 from it as far as the data justifies.
+
+``personal``: a personal model (``vision/fewshot.py``): a starting head, an
+adapter fine-tuned on the user's groups, and assignments to their prototypes.
 """
 
 from __future__ import annotations
@@ -72,7 +75,56 @@ class ResidualHead(nn.Module):
                 "whiten": self.whiten}
 
 
-HEAD_TYPES = {"residual": ResidualHead}
+class PersonalHead(nn.Module):
+    """A personal model's head: a library's starting head (``base``, a residual head's config), a
+    residual linear ``adapter`` on its unit embeddings (zero at first), and each photo's soft
+    assignment to the ``groups`` prototypes of the user's subjects appended.
+
+    The assignment is a softmax over the cosines to the prototypes and a fixed ``background``
+    cosine (an "other subject" option, left out of the output), at ``temperature``, times
+    ``weight``: a photo far from every prototype gains almost nothing, two photos close to the
+    same prototype gain up to ``weight`` squared in their dot product.
+    """
+
+    def __init__(self, base: dict, groups: int, temperature: float = 0.05, background: float = 0.5,
+                 weight: float = 1.0):
+        super().__init__()
+        self.base = build_head(base)
+        dim = self.base.config()["dim"]
+        self.adapter = nn.Linear(dim, dim)
+        nn.init.zeros_(self.adapter.weight)
+        nn.init.zeros_(self.adapter.bias)
+        self.register_buffer("prototypes", torch.zeros(groups, dim))
+        self.groups, self.temperature, self.background, self.weight = groups, temperature, background, weight
+
+    def start(self, features: torch.Tensor) -> torch.Tensor:
+        """Unit embeddings of the starting head."""
+        return nn.functional.normalize(self.base(features), dim=1)
+
+    def adapt(self, started: torch.Tensor) -> torch.Tensor:
+        """The adapted unit embeddings of the starting head's (before the assignments are appended)."""
+        return nn.functional.normalize(started + self.adapter(started), dim=1)
+
+    def finish(self, adapted: torch.Tensor) -> torch.Tensor:
+        """Adapted unit embeddings with their group assignments appended."""
+        if self.groups == 0 or self.weight == 0:
+            return adapted
+        return torch.cat([adapted, self.weight * self.assignments(adapted)], dim=1)
+
+    def assignments(self, embedded: torch.Tensor) -> torch.Tensor:
+        """Soft assignment (N, groups) of unit embeddings to the prototypes; the rest is "other"."""
+        logits = torch.cat([embedded @ self.prototypes.T, embedded.new_full((len(embedded), 1), self.background)], 1)
+        return torch.softmax(logits / self.temperature, dim=1)[:, :-1]
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.finish(self.adapt(self.start(features)))
+
+    def config(self) -> dict:
+        return {"type": "personal", "base": self.base.config(), "groups": self.groups,
+                "temperature": self.temperature, "background": self.background, "weight": self.weight}
+
+
+HEAD_TYPES = {"residual": ResidualHead, "personal": PersonalHead}
 
 
 def build_head(config: dict) -> nn.Module:

@@ -69,6 +69,8 @@ class TrainOptions:
     batch_size: int = 64
     #: feature cache folder (None: no cache)
     cache: Path | None = None
+    #: few-shot from a model with a head (``default``): each class of DATA is one of the user's subjects
+    base: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))
@@ -92,7 +94,7 @@ class TrainOptions:
         """``album train`` with every option that shapes the model spelled out."""
         words = ["album", "train"] + ([self.data] if self.data else []) + ["--out", str(self.out)]
         for option in ("train_classes", "test_classes", "mix", "mix_train_classes", "mix_test_classes",
-                       "unlabeled", "crop"):
+                       "unlabeled", "crop", "base"):
             if getattr(self, option) is not None:
                 words += [f"--{option.replace('_', '-')}", str(getattr(self, option))]
         words += ["--mode", self.mode, "--backbone", self.backbone]

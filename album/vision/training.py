@@ -9,7 +9,8 @@ extracted once per view and cached; the head is trained on them (or, with
 validation MAP@R is kept.  Only then are the test classes, which chose
 nothing, measured and written into the card with the exact command.  The
 run is described by a ``TrainOptions``; feature extraction and epochs report
-to a ``ProgressCallback``.
+to a ``ProgressCallback``.  ``--base default`` is the few-shot mode instead:
+``fewshot`` fine-tunes that model on DATA's few photos per subfolder.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
+from album.errors import UserFacingError
 from album.tasks import ProgressCallback
 from album.vision.backbones import get_backbone
 from album.vision.calibration import ScoreScale, fit, pair_scores
 from album.vision.datasets import LabelledImages, open_dataset, split_validation
 from album.vision.encoder import Encoder
 from album.vision.features import extract
+from album.vision.fewshot import FewShotConfig, train_personal
 from album.vision.metrics import format_metrics, retrieval_metrics, rounded
-from album.vision.modelfile import save_model
+from album.vision.modelfile import open_encoder, save_model
 from album.vision.options import TrainOptions
 from album.vision.record import CardBuilder, source_entry
 from album.vision.train_head import TrainingSet, embed, train_head
@@ -165,8 +168,35 @@ def train_labelled(sources: list[Source], options: TrainOptions, progress: Progr
     return card
 
 
+def train_from_base(options: TrainOptions, progress: ProgressCallback | None = None) -> dict:
+    """``--base``: few-shot personal training (``fewshot``) from a model with a head, each class of DATA
+    one subject, its own photos the unlabelled ones the preservation term keeps in place."""
+    record = CardBuilder(options, "personal")
+    base = open_encoder(options.base, device="cpu")
+    if base.head is None:
+        raise UserFacingError(f"--base {options.base} has no head to fine-tune: use default or a model file")
+    data = open_dataset(options.data).select(options.train_classes)
+    features, ok = extract(base, data.paths, "center", cache=options.cache, desc=data.root.name, progress=progress)
+    labels = np.unique(data.labels[ok], return_inverse=True)[1]
+    if len(np.unique(labels)) < 2 or np.bincount(labels).min() < 3:
+        raise UserFacingError(f"{data.root} needs at least 2 subfolders of 3 or more photos each")
+    result = train_personal(base.head, features[ok], labels, features[ok], FewShotConfig(seed=options.seed),
+                            progress)
+    print(f"held-out photos, MAP@R: {result.before['MAP@R']:.3f} (base) -> {result.after['MAP@R']:.3f}")
+    card = record.card(backbone=base.backbone_spec.name, dim=result.head.config()["base"]["dim"] + result.head.groups,
+                       preprocessing=base.preprocessing, min_score=base.min_score, best_epoch=result.best_epoch,
+                       data=[{"name": data.root.name, "root": str(data.root), "classes": list(data.classes)}],
+                       metrics={"held_out": {"base": rounded(result.before), "personal": rounded(result.after)}})
+    card["score_scale"] = base.score_scale.to_dict()
+    save_model(options.out, result.head, card)
+    print(f"saved {options.out} ({card['training']['seconds']:.0f} s)")
+    return card
+
+
 def run(options: TrainOptions, progress: ProgressCallback | None = None) -> dict:
-    """``album train``: unlabelled, fine-tuning or head training as ``options`` ask; returns the card."""
+    """``album train``: unlabelled, fine-tuning, few-shot or head training as ``options`` ask; returns the card."""
+    if options.base:
+        return train_from_base(options, progress)
     if options.unlabeled:
         from album.vision.unlabeled import train_unlabeled
 

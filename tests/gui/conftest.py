@@ -16,7 +16,7 @@ from album.library.records import FolderInfo, GroupInfo, PhotoRecord, PhotoStatu
 from album.library.scanner import ScanSummary
 from album.paths import LibraryPaths
 from album.search.similar import Match
-from album.tasks import SynchronousExecutor
+from album.tasks import Progress, SynchronousExecutor
 from album.vision.calibration import ScoreScale
 from tests.conftest import make_photo, near_copy
 
@@ -142,6 +142,12 @@ class StubAlbum:
     groups: StubGroups = field(default_factory=StubGroups)
     stacks: list[Stack] = field(default_factory=list)
     trashed: list[int] = field(default_factory=list)
+    #: the personal model in use; ``personalize`` makes ``personal_made`` (a ``PersonalReport``) the one in
+    #: use, after reporting progress until ``personal_gate`` is set (when there is one); every call is recorded
+    personal: object | None = None
+    personal_made: object | None = None
+    personal_gate: threading.Event | None = None
+    personal_calls: list[str] = field(default_factory=list)
 
     def folders(self):
         return list(self.folder_infos)
@@ -186,6 +192,27 @@ class StubAlbum:
         for photo_id in photo_ids:
             self.records.pop(photo_id, None)
         return TrashResult(list(photo_ids), [])
+
+    def personal_model(self):
+        return self.personal
+
+    def personalize(self, progress=None, control=None):
+        self.personal_calls.append("personalize")
+        done = 0
+        while True:
+            progress(Progress("Learning from your groups", min(done, 99), 100, 0.0, None))
+            control.checkpoint()
+            if self.personal_gate is None or self.personal_gate.wait(0.02):
+                break
+            done += 1
+        if isinstance(self.personal_made, Exception):
+            raise self.personal_made
+        self.personal = self.personal_made
+        return self.personal
+
+    def undo_personalize(self):
+        self.personal_calls.append("undo")
+        self.personal = None
 
     def close(self):
         pass

@@ -121,3 +121,16 @@ def test_model_id_changes_with_the_weights(tmp_path):
     a, b = load_model(first), load_model(second)
     assert a.model_id != b.model_id
     assert torch.equal(b.head.up.bias, head.up.bias)
+
+
+def test_train_few_shot_from_the_default_model(labelled_dir, tmp_path, capsys):
+    out = tmp_path / "p.safetensors"
+    assert _run(["train", str(labelled_dir), "--base", "default", "--out", str(out),
+                 "--cache", str(tmp_path / "cache")]) == 0
+    card = read_card(out)
+    assert card["training"]["mode"] == "personal" and "--base default" in card["training"]["command"]
+    assert set(card["metrics"]["held_out"]) == {"base", "personal"} and card["head"]["groups"] == 4
+    encoder = load_model(out)
+    assert encoder.embed_images([make_photo(1, (200, 160))]).shape == (1, encoder.dim) == (1, 1280 + 4)
+    assert _run(["train", str(labelled_dir), "--base", "pretrained", "--out", str(out)]) == 1
+    assert "no head" in capsys.readouterr().err
