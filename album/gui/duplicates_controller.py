@@ -35,6 +35,7 @@ class DuplicatesController(QObject):
         page.photoClicked.connect(search.select)
         page.photoActivated.connect(self._open)
         bridge.worker.duplicatesReady.connect(page.set_duplicates)
+        bridge.worker.duplicatesFailed.connect(page.check_failed)
         bridge.worker.trashed.connect(self._on_trashed)
         bridge.worker.scanFinished.connect(self._on_scan_finished)
 

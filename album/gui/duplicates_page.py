@@ -30,6 +30,7 @@ KEEP_THIS = "Keep this one instead"
 TRASH_OTHERS = "Move the others to the trash…"
 EMPTY = {COPY: "No duplicates found.\nCopies of a photo (resized, recompressed, edited, converted) appear here.",
          BURST: "No similar shots found.\nPhotos taken seconds apart with one camera appear here."}
+UNFINISHED = "The check for duplicates did not finish.\nChoose “Check again” to start it over."
 
 
 class StackView(QListView):
@@ -102,7 +103,8 @@ class DuplicatesPage(QWidget):
         self.photoClicked, self.photoActivated = self.view.photoClicked, self.view.photoActivated
         self._all = Duplicates()
         self._kind = COPY
-        self._state = "unchecked"        # unchecked, checking, checked or stale
+        self._state = "unchecked"        # unchecked, checking, checked, stale or failed (Check again retries)
+        self._checked_once = False
 
         title = QLabel("Duplicates")
         title.setObjectName("resultsTitle")
@@ -158,7 +160,13 @@ class DuplicatesPage(QWidget):
             if self.isVisible():
                 self.check()
 
+    def check_failed(self) -> None:
+        """The check ended without an answer: what was shown before stays, and Check again starts over."""
+        self._state = "checked" if self._checked_once else "failed"
+        self._update_header()
+
     def set_duplicates(self, stacks: Duplicates) -> None:
+        self._checked_once = True
         self._state = "checked"
         self._all = Duplicates(stacks)
         self.show_kind(self._kind)
@@ -220,9 +228,9 @@ class DuplicatesPage(QWidget):
     # -- header and empty states ------------------------------------------------------------------------------
     def _update_header(self, *_args) -> None:
         copies = sum(1 for stack in self._all if stack.kind == COPY)
-        self.copies_button.setText(f"Copies ({copies:,})" if self._state != "unchecked" else "Copies")
-        self.bursts_button.setText(f"Similar shots ({len(self._all) - copies:,})" if self._state != "unchecked"
-                                   else "Similar shots")
+        counted = self._state not in ("unchecked", "failed")
+        self.copies_button.setText(f"Copies ({copies:,})" if counted else "Copies")
+        self.bursts_button.setText(f"Similar shots ({len(self._all) - copies:,})" if counted else "Similar shots")
         stacks = self.model.stacks()
         extras = sum(len(stack.photos) - 1 for stack in stacks)
         space = sum(extras_size(stack, self.model.keep_of(stack)) for stack in stacks)
@@ -239,4 +247,5 @@ class DuplicatesPage(QWidget):
             self.pages.show_view()
         else:
             self.pages.show_message("Looking for duplicates…\nThis reads every photo once; later checks are "
-                                    "quicker." if checking or self._state == "unchecked" else EMPTY[self._kind])
+                                    "quicker." if checking or self._state == "unchecked" else
+                                    UNFINISHED if self._state == "failed" else EMPTY[self._kind])

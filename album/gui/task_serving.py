@@ -91,6 +91,8 @@ class TaskServing:
             self.taskFinished.emit(f"Regrouped · {summary.describe()}")
         if stacks is not None:
             self.duplicatesReady.emit(stacks)
+        elif task.name == FIND_DUPLICATES:
+            self.duplicatesFailed.emit()
         if report is not None:
             self.trashed.emit(report)
         if personal is not None:

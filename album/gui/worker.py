@@ -58,6 +58,7 @@ class LibraryWorker(TaskServing, QObject):
     photoGroupsReady = Signal(PhotoGroups)
     groupEdited = Signal(GroupEdited)
     duplicatesReady = Signal(Duplicates)
+    duplicatesFailed = Signal()       # a duplicates check ended without an answer (stopped, or a problem)
     trashed = Signal(TrashReport)
     personalChanged = Signal(PersonalState)  # the model in use, after opening and after training or undoing
     taskStarted = Signal(str)         # a long task (regrouping, duplicates, trash) began: what it does

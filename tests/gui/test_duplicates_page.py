@@ -11,7 +11,8 @@ from PySide6.QtTest import QAbstractItemModelTester
 
 from album.duplicates.stacks import Stack
 from album.gui import trash_dialog
-from album.gui.duplicates_page import EMPTY
+from album.errors import UserFacingError
+from album.gui.duplicates_page import EMPTY, UNFINISHED
 from album.gui.folder_list import DUPLICATES
 from album.gui.messages import DuplicateStack, Photos
 from album.gui.pages import Page
@@ -66,6 +67,30 @@ def test_nothing_found_says_so(qtbot, stub_window):
     qtbot.waitUntil(lambda: window.duplicates_page.pages.message.text() == EMPTY["copy"], timeout=TIMEOUT_MS)
     window.duplicates_page.bursts_button.click()
     assert window.duplicates_page.pages.message.text() == EMPTY["burst"]
+
+
+def test_a_check_that_does_not_finish_says_so_and_check_again_starts_over(qtbot, stub_window):
+    window = stub_window()
+    stacks = [Stack("copy", (1, 2), 1)]
+    window.stub.records = {i: record(i) for i in (1, 2)}
+
+    def refuse(progress=None, control=None):
+        raise UserFacingError("the disk went away")
+
+    window.stub.duplicates = refuse
+    window.show_page(DUPLICATES)
+    page = window.duplicates_page
+    qtbot.waitUntil(lambda: page.pages.message.text() == UNFINISHED, timeout=TIMEOUT_MS)
+    assert page.copies_button.text() == "Copies" and page.check_button.isEnabled()
+    window.stub.duplicates = lambda progress=None, control=None: list(stacks)
+    page.check_button.click()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=TIMEOUT_MS)
+    window.stub.duplicates = refuse  # a later check that fails keeps what was found
+    page.check_button.click()
+    qtbot.waitUntil(lambda: page.copies_button.text() == "Copies (1)" and page.model.rowCount() == 1,
+                    timeout=TIMEOUT_MS)
+    qtbot.wait(200)
+    assert page.model.rowCount() == 1 and page.summary.text().startswith("1 photo could go")
 
 
 def test_the_trash_asks_first_and_keeps_the_chosen_photo(qtbot, stub_window, monkeypatch):
