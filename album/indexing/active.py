@@ -2,7 +2,7 @@
 
 A library holds a set of encoders, each keyed by its model id with its own
 embeddings and vector index: the image-similarity model (role
-``similarity``: the default model, another backbone, soon a personal
+``similarity``: the default model, another backbone, or the user's personal
 model) and the photo tower of word search (role ``text``, which every
 library opened with a model choice has while the sentence encoder's package
 is installed).  The set is stored in the catalogue with, for each, how to
