@@ -165,22 +165,14 @@ class SubjectGroups:
         excluded: dict[int, set[int]] = {}
         for gid, photo_id, role, _ in self._store.memberships():
             if role is MemberRole.EXCLUDED:
-                excluded.setdefault(photo_id, set()).add(gid)
+                excluded.setdefault(gid, set()).add(photo_id)
             elif photo_id in position and photo_id not in new:
                 group_of.setdefault(photo_id, gid)
         fresh = [p for p in new if p in position and p not in group_of]
-        if not fresh or not group_of:
-            return
-        from album.groups.clustering import assign
-
-        members = list(group_of)
-        labels = assign(vectors[[position[p] for p in fresh]], vectors[[position[p] for p in members]],
-                        np.array([group_of[p] for p in members], np.int64), self.params)
-        joins: dict[int, list[int]] = {}
-        for photo_id, gid in zip(fresh, labels.tolist()):
-            if gid != UNGROUPED and gid not in excluded.get(photo_id, set()):
-                joins.setdefault(gid, []).append(photo_id)
-        self._store.add_automatic(joins)
+        members = [(gid, photo_id) for photo_id, gid in group_of.items()]
+        joins = self._joins(vectors, position, fresh, members, excluded)
+        if joins:
+            self._store.add_automatic(joins)
 
     def _user_choices(self, position: dict[int, int]):
         """Confirmed groups' pinned photos and exclusions, and the automatic groups as they were."""
@@ -198,15 +190,19 @@ class SubjectGroups:
 
     def _join_confirmed(self, ids, vectors, position, pinned, excluded) -> dict[int, list[int]]:
         """Photos outside every confirmed group that clearly belong to one (and were never taken out of it)."""
-        if not pinned:
-            return {}
-        from album.groups.clustering import assign
-
         members = [(gid, p) for gid, photos in pinned.items() for p in photos]
         taken = {p for _, p in members}
         candidates = [int(p) for p in ids if int(p) not in taken]
-        if not candidates:
+        return self._joins(vectors, position, candidates, members, excluded)
+
+    def _joins(self, vectors: np.ndarray, position: dict[int, int], candidates: list[int],
+               members: list[tuple[int, int]], excluded: dict[int, set[int]]) -> dict[int, list[int]]:
+        """Group id -> the candidates that clearly belong to it (``clustering.assign`` against the
+        (group, photo) ``members``), leaving out photos the user took out of that group."""
+        if not candidates or not members:
             return {}
+        from album.groups.clustering import assign  # scikit-learn: only when grouping
+
         labels = assign(vectors[[position[p] for p in candidates]], vectors[[position[p] for _, p in members]],
                         np.array([gid for gid, _ in members], np.int64), self.params)
         joins: dict[int, list[int]] = {}
