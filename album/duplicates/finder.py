@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 
@@ -33,6 +35,7 @@ FINGERPRINT_PHASE = "checking photos for duplicates"
 VERIFY_PHASE = "comparing possible copies in detail"
 
 Neighbours = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+T = TypeVar("T")
 
 
 class DuplicateFinder:
@@ -54,7 +57,8 @@ class DuplicateFinder:
                  for i, r in records.items()}
         prints = self._fingerprints(involved, records, progress, control)
         copies = coarse_copies(pairs, facts, prints, thresholds)
-        squares = self._fine_squares(sorted({p for pair in copies for p in pair}), records, progress, control)
+        squares = self._decode_each(sorted({p for pair in copies for p in pair}), records, fine_square, VERIFY_PHASE,
+                                    progress, control)
         verified = verified_copies(copies, prints, squares, thresholds.fine_alignment)
         stacks = find_stacks(pairs, facts, prints, thresholds,
                              verified=lambda first, second: (min(first, second), max(first, second)) in verified)
@@ -65,48 +69,34 @@ class DuplicateFinder:
         stored = self._catalogue.fingerprints(ids)
         prints = {i: Fingerprint.from_bytes(data) for i, data in stored.items()}
         missing = [i for i in ids if i not in prints and i in records]
-        meter = ProgressMeter(FINGERPRINT_PHASE, len(missing), progress)
-        computed: list[tuple[int, str, bytes]] = []
-        for start in range(0, len(missing), 64):
-            control.checkpoint()
-            chunk = missing[start:start + 64]
-            for photo_id, found in zip(chunk, self._executor.map(_safe_fingerprint,
-                                                                 [records[i].path for i in chunk])):
-                if found is not None:
-                    prints[photo_id] = found
-                    computed.append((photo_id, records[photo_id].content_hash, found.to_bytes()))
-            meter.advance(len(chunk))
+        computed = self._decode_each(missing, records, fingerprint, FINGERPRINT_PHASE, progress, control)
+        prints.update(computed)
         if self._keep and computed:
-            self._catalogue.store_fingerprints(computed)
+            self._catalogue.store_fingerprints([(i, records[i].content_hash, found.to_bytes())
+                                                for i, found in computed.items()])
         return prints
 
-
-    def _fine_squares(self, ids: list[int], records, progress: ProgressCallback | None,
-                      control: TaskControl) -> dict[int, np.ndarray]:
-        """The fine check's grey squares of these photos, decoded in the executor."""
-        meter = ProgressMeter(VERIFY_PHASE, len(ids), progress)
-        squares = {}
+    def _decode_each(self, ids: list[int], records, decode: Callable[[str], T], phase: str,
+                     progress: ProgressCallback | None, control: TaskControl) -> dict[int, T]:
+        """``decode`` of each photo's file in the executor, with progress; a photo whose file is gone or
+        damaged since it was indexed is left out (it can still be a burst frame, never a copy)."""
+        meter = ProgressMeter(phase, len(ids), progress)
+        found: dict[int, T] = {}
         for start in range(0, len(ids), 64):
             control.checkpoint()
             chunk = ids[start:start + 64]
-            for photo_id, found in zip(chunk, self._executor.map(_safe_fine_square, [records[i].path for i in chunk])):
-                if found is not None:
-                    squares[photo_id] = found
+            paths = [records[i].path for i in chunk]
+            for photo_id, result in zip(chunk, self._executor.map(partial(_or_none, decode), paths)):
+                if result is not None:
+                    found[photo_id] = result
             meter.advance(len(chunk))
-        return squares
+        return found
 
 
-def _safe_fine_square(path: str) -> np.ndarray | None:
+def _or_none(decode: Callable[[str], T], path: str) -> T | None:
     try:
-        return fine_square(path)
-    except UnreadableImage:  # gone or damaged since its fingerprint was made: not a copy, maybe a burst frame
-        return None
-
-
-def _safe_fingerprint(path: str) -> Fingerprint | None:
-    try:
-        return fingerprint(path)
-    except UnreadableImage:  # gone or damaged since it was indexed: it can still be a burst frame
+        return decode(path)
+    except UnreadableImage:
         return None
 
 

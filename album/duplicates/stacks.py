@@ -135,10 +135,10 @@ def find_stacks(pairs: Iterable[tuple[int, int, float]], facts: Mapping[int, Pho
     for first, second, cosine in pairs:
         if first == second or first not in facts or second not in facts:
             continue
-        if (first in fingerprints and second in fingerprints
+        if ((verified is None or verified(first, second))  # first: it is cheap, and ``is_copy`` is not
+                and first in fingerprints and second in fingerprints
                 and is_copy(cosine, fingerprints[first], fingerprints[second], facts[first], facts[second],
-                            thresholds)
-                and (verified is None or verified(first, second))):
+                            thresholds)):
             copies.setdefault(first, set()).add(second)
             copies.setdefault(second, set()).add(first)
         else:
