@@ -73,7 +73,7 @@ def train(catalogue: Catalogue, models: Path, progress: ProgressCallback | None 
           control: TaskControl | None = None) -> tuple[PersonalReport, "Encoder"]:
     """Train and save a personal model from the library's confirmed groups; its report and encoder."""
     from album.vision.fewshot import FewShotConfig, train_personal
-    from album.vision.modelfile import load_model, open_encoder, save_model
+    from album.vision.modelfile import card_path, load_model, open_encoder, save_model
 
     started = time.perf_counter()
     control = control or TaskControl()
@@ -96,7 +96,7 @@ def train(catalogue: Catalogue, models: Path, progress: ProgressCallback | None 
                          "measure": report.measure, "seconds": report.seconds, "before": report.before, "after": report.after,
                          "held_out": {"default": _rounded(result.before), "personal": _rounded(result.after)}}}
     save_model(path, result.head, card)
-    for written in (path, path.with_suffix(".json")):
+    for written in (path, card_path(path)):
         written.chmod(PRIVATE_FILE)
     return report, load_model(path, base.device.type)
 

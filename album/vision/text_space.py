@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
 from album.errors import ModelUnavailable
@@ -34,6 +34,7 @@ from album.paths import RESOURCES
 from album.vision.backbones import DEFAULT_BACKBONE, get_backbone
 from album.vision.encoder import Encoder
 from album.vision.imagenet_labels import NUM_CLASSES, imagenet_classes
+from album.vision.modelfile import card_path, save_model
 from album.vision.text_encoder import TextEncoder
 
 #: The shipped trained text model.
@@ -149,21 +150,16 @@ def zero_shot_model(text_encoder: TextEncoder, top_k: int = DEFAULT_TOP_K,
 
 
 def save_text_model(weights: Path, model: TextSpaceModel, card: dict) -> None:
-    """Write ``weights`` (.safetensors) and its card (.json) beside it."""
-    weights = Path(weights)
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.head.state_dict().items()}
-    save_file(state, str(weights))
-    card = {**card, "features_id": model.features_id, "text_model": model.text_model_id,
-            "head": model.head.config(), "model_id": model.model_id}
-    weights.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    """Write ``weights`` (.safetensors) and its card (.json) beside it, as every album model file."""
+    save_model(weights, model.head, {**card, "features_id": model.features_id, "text_model": model.text_model_id,
+                                     "model_id": model.model_id})
 
 
 def load_text_model(weights: Path = TEXT_MODEL) -> TextSpaceModel:
     """A photo tower from a model file (ModelUnavailable, in plain words, when missing or damaged)."""
     weights = Path(weights)
     try:
-        card = json.loads(weights.with_suffix(".json").read_text())
+        card = json.loads(card_path(weights).read_text())
         state = load_file(str(weights))
         config = card["head"]
         head = TextSpaceHead(state["classifier_weight"], state["classifier_bias"], state["class_vectors"],
