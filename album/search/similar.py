@@ -69,6 +69,13 @@ class SimilarPhotos:
             raise UserFacingError("the number of results must be at least 1")
         threshold = self.default_min_score if min_score is None else min_score
         hits = self.ensure_index().query(vector, k + (exclude is not None))
-        hits = [(i, s) for i, s in hits if i != exclude and s >= threshold][:k]
-        photos = self.catalogue.photos_by_ids(i for i, _ in hits)
-        return [Match(i, photos[i].path, round(s, 4)) for i, s in hits if i in photos]
+        return matches(self.catalogue, hits, k, threshold, exclude)
+
+
+def matches(catalogue: Catalogue, hits: list[tuple[int, float]], k: int, threshold: float,
+            exclude: int | None = None) -> list[Match]:
+    """The first ``k`` index hits (photo id, cosine) from ``threshold`` on, but ``exclude``, as matches
+    of the photos still in the library."""
+    hits = [(i, s) for i, s in hits if i != exclude and s >= threshold][:k]
+    photos = catalogue.photos_by_ids(i for i, _ in hits)
+    return [Match(i, photos[i].path, round(s, 4)) for i, s in hits if i in photos]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from album.errors import ModelUnavailable, UserFacingError
 from album.library.catalogue import Catalogue
 from album.search.indexes import IndexSet
-from album.search.similar import Match
+from album.search.similar import Match, matches
 
 if TYPE_CHECKING:
     from album.vision.text_encoder import TextEncoder
@@ -89,7 +89,5 @@ class TextSearch:
             raise UserFacingError(NOT_INDEXED)
         with one_torch_thread():
             vector = encoder.encode_query(words)
-        threshold = DEFAULT_MIN_SCORE if min_score is None else min_score
-        hits = [(i, s) for i, s in index.query(vector, k) if s >= threshold]
-        photos = self.catalogue.photos_by_ids(i for i, _ in hits)
-        return [Match(i, photos[i].path, round(s, 4)) for i, s in hits if i in photos]
+        return matches(self.catalogue, index.query(vector, k), k,
+                       DEFAULT_MIN_SCORE if min_score is None else min_score)
