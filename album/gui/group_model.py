@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPixmap
+from PySide6.QtWidgets import QStyleOptionViewItem
 
 from album.gui.messages import GroupEntry
 from album.gui.photo_model import ThumbnailListModel, record_key
-from album.gui.tile_delegate import ACCENT, CARD, CARD_HOVER, PLACEHOLDER, TileDelegate
+from album.gui.tile_delegate import PLACEHOLDER, TileDelegate
 
 GroupRole = Qt.UserRole + 10     # the GroupEntry
 CONFIRMED = QColor("#5cc98b")
@@ -78,15 +78,7 @@ class GroupTileDelegate(TileDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         entry: GroupEntry = index.data(GroupRole)
         painter.save()
-        painter.setRenderHint(QPainter.Antialiasing)
-        painter.setRenderHint(QPainter.SmoothPixmapTransform)
-        hint = self.tile_hint()
-        rect = QRectF(0, 0, hint.width() - 6, hint.height() - 6)
-        rect.moveCenter(QRectF(option.rect).center())
-        selected = bool(option.state & QStyle.State_Selected)
-        card = QPainterPath()
-        card.addRoundedRect(rect, 6, 6)
-        painter.fillPath(card, CARD_HOVER if selected or option.state & QStyle.State_MouseOver else CARD)
+        rect, selected = self.paint_card(painter, option)
         text_height = self.name_height()
         inner = rect.adjusted(6, 6, -6, -6 - text_height)
         pixmap = index.data(Qt.DecorationRole)
@@ -115,10 +107,5 @@ class GroupTileDelegate(TileDelegate):
         count_rect = name_rect.translated(0, line + 1)
         painter.setPen(CONFIRMED if entry.info.confirmed else QColor("#9aa3ad"))
         painter.drawText(count_rect, Qt.AlignLeft | Qt.AlignVCenter, describe_group(entry))
-        if selected:
-            painter.setPen(QPen(ACCENT, 3))
-            painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), 6, 6)
-        elif option.state & QStyle.State_HasFocus:
-            painter.setPen(QPen(ACCENT.lighter(130), 1, Qt.DashLine))
-            painter.drawRoundedRect(rect, 6, 6)
+        self.paint_outline(painter, option, rect, selected)
         painter.restore()

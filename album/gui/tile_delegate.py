@@ -42,17 +42,7 @@ class TileDelegate(QStyledItemDelegate):
         score = index.data(ScoreRole) if self.dim_below is not None else None
         if score is not None and score < self.dim_below:
             painter.setOpacity(WEAKER_OPACITY)
-        painter.setRenderHint(QPainter.Antialiasing)
-        painter.setRenderHint(QPainter.SmoothPixmapTransform)
-        hint = self.tile_hint()
-        rect = QRectF(0, 0, hint.width() - 6, hint.height() - 6)
-        rect.moveCenter(QRectF(option.rect).center())
-        selected = bool(option.state & QStyle.State_Selected)
-        hovered = bool(option.state & QStyle.State_MouseOver)
-        card = QPainterPath()
-        card.addRoundedRect(rect, 6, 6)
-        painter.fillPath(card, CARD_HOVER if hovered or selected else CARD)
-
+        rect, selected = self.paint_card(painter, option)
         name_height = self.name_height()
         inner = rect.adjusted(5, 5, -5, -5 - name_height)
         if name_height:
@@ -81,13 +71,31 @@ class TileDelegate(QStyledItemDelegate):
             score = index.data(ScoreRole)
             if score is not None:
                 self._paint_badge(painter, rect.adjusted(0, 0, 0, -name_height), f"{score:.0%}")
+        self.paint_outline(painter, option, rect, selected)
+        painter.restore()
+
+    def paint_card(self, painter: QPainter, option: QStyleOptionViewItem) -> tuple[QRectF, bool]:
+        """The tile's rounded card (lighter when hovered or selected): its rectangle, and whether it is selected."""
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.SmoothPixmapTransform)
+        hint = self.tile_hint()
+        rect = QRectF(0, 0, hint.width() - 6, hint.height() - 6)
+        rect.moveCenter(QRectF(option.rect).center())
+        selected = bool(option.state & QStyle.State_Selected)
+        card = QPainterPath()
+        card.addRoundedRect(rect, 6, 6)
+        painter.fillPath(card, CARD_HOVER if selected or option.state & QStyle.State_MouseOver else CARD)
+        return rect, selected
+
+    @staticmethod
+    def paint_outline(painter: QPainter, option: QStyleOptionViewItem, rect: QRectF, selected: bool) -> None:
+        """The selection's accent frame, or the dashed focus frame."""
         if selected:
             painter.setPen(QPen(ACCENT, 3))
             painter.drawRoundedRect(rect.adjusted(1.5, 1.5, -1.5, -1.5), 6, 6)
-        if option.state & QStyle.State_HasFocus and not selected:
+        elif option.state & QStyle.State_HasFocus:
             painter.setPen(QPen(ACCENT.lighter(130), 1, Qt.DashLine))
             painter.drawRoundedRect(rect, 6, 6)
-        painter.restore()
 
     @staticmethod
     def _paint_badge(painter: QPainter, rect: QRectF, text: str) -> None:
