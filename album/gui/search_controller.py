@@ -111,6 +111,8 @@ class SearchController(QObject):
             self._syncing = False
 
     def _on_page(self, page: Page) -> None:
+        if page != Page.RESULTS:
+            self.wordsShown.emit("")  # no word search is on screen any more: the field shows none
         if page == Page.LIBRARY:
             self._sync_grid()
             self.grid.setFocus()

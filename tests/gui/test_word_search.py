@@ -95,3 +95,13 @@ def test_ctrl_k_puts_the_keyboard_in_the_search_field(qtbot, window):
     qtbot.waitUntil(lambda: window.word_search.edit.hasFocus(), timeout=TIMEOUT_MS)
     qtbot.keyClicks(window.word_search.edit, "horse")
     qtbot.waitUntil(lambda: window.pages.page() == Page.RESULTS, timeout=TIMEOUT_MS)
+
+
+def test_leaving_the_results_empties_the_field(qtbot, window):
+    qtbot.keyClicks(window.word_search.edit, "horse")
+    qtbot.waitUntil(lambda: window.pages.page() == Page.RESULTS, timeout=TIMEOUT_MS)
+    window.go_back()
+    qtbot.waitUntil(lambda: window.pages.page() == Page.LIBRARY, timeout=TIMEOUT_MS)
+    assert window.word_search.edit.text() == ""
+    window.go_forward()  # the word search comes back, with its words
+    qtbot.waitUntil(lambda: window.word_search.edit.text() == "horse", timeout=TIMEOUT_MS)
