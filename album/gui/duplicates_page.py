@@ -228,7 +228,7 @@ class DuplicatesPage(QWidget):
     # -- header and empty states ------------------------------------------------------------------------------
     def _update_header(self, *_args) -> None:
         copies = sum(1 for stack in self._all if stack.kind == COPY)
-        counted = self._state not in ("unchecked", "failed")
+        counted = self._checked_once  # no count before the first answer
         self.copies_button.setText(f"Copies ({copies:,})" if counted else "Copies")
         self.bursts_button.setText(f"Similar shots ({len(self._all) - copies:,})" if counted else "Similar shots")
         stacks = self.model.stacks()
