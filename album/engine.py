@@ -4,11 +4,15 @@
 and vector indexes together.  It is the single writer of its library; it is
 not thread-safe, so the GUI owns one in its worker thread.  The CNNs and the
 indexes load lazily, once: commands that only read the catalogue
-(``status``) never import torch.
+(``status``, ``groups``) never import torch, and neither does a search from
+a library photo: its vector is stored, and the model's id, dimension,
+threshold and score scale come from the catalogue and the model's card
+(``ActiveEncoders.facts``).  Only encoding an image loads a network.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
@@ -23,19 +27,21 @@ from album.indexing.active import SIMILARITY, ActiveEncoders
 from album.library.catalogue import Catalogue
 from album.library.records import (FolderInfo, LibraryStatus, ModelStatus, PersonalReport, PhotoRecord, PhotoStatus,
                                    TrashResult)
-from album.library.scanner import IndexChanges, Scanner, ScanSummary
 from album.paths import LibraryPaths
 from album.search.indexes import IndexSet
-from album.search.similar import Match, SimilarPhotos
-from album.search.text_search import TextSearch
 from album.tasks import Cancelled, ProgressCallback, TaskControl
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the scanner and the image search import Pillow: not for reading the catalogue
     from album.duplicates.stacks import Stack
+    from album.library.scanner import IndexChanges, ScanSummary
+    from album.search.similar import Match, SimilarPhotos
+    from album.search.text_search import TextSearch
     from album.vision.calibration import ScoreScale
     from album.vision.encoder import Encoder
 
-__all__ = ["Album", "TrashResult", "FolderInfo", "LibraryStatus", "Match", "ModelStatus", "PhotoRecord", "ScanSummary"]
+__all__ = ["Album", "TrashResult", "FolderInfo", "LibraryStatus", "ModelStatus", "PhotoRecord"]
+
+log = logging.getLogger(__name__)
 
 
 class Album:
@@ -63,8 +69,7 @@ class Album:
         self.encoders = ActiveEncoders(self.catalogue, model, writable=not self.read_only)
         self.indexes = IndexSet(self.catalogue, paths.index_dir, persist=not self.read_only)
         self._search: SimilarPhotos | None = None
-        #: photos found by words (the sentence encoder loads on the first query, or with ``text_search.load``)
-        self.text_search = TextSearch(self.catalogue, self.indexes)
+        self._text_search: TextSearch | None = None
         #: subject groups: listing, the user's edits, recomputation
         self.groups = SubjectGroups(self.catalogue, lambda: self.encoder, self._require_writer)
 
@@ -111,9 +116,7 @@ class Album:
         """Add (or replace) the encoder of ``role``; the next scan or ``encode_pending`` encodes what it
         lacks, decoding each photo once for every encoder that needs it."""
         self._require_writer()
-        self.encoders.attach(encoder, role, source)
-        if role == SIMILARITY:
-            self._search = None
+        self.encoders.attach(encoder, role, source)  # the search follows (``search``)
 
     def personalize(self, progress: ProgressCallback | None = None,
                     control: TaskControl | None = None) -> PersonalReport:
@@ -139,16 +142,22 @@ class Album:
 
     @property
     def search(self) -> SimilarPhotos:
-        if self._search is None:
-            self._search = SimilarPhotos(self.catalogue, self.encoder, self.indexes)
+        """Similar photos by the similarity model: the loaded encoder, or until one is needed only its
+        facts, which serve every search from a library photo (``similar_to_file`` loads the encoder)."""
+        from album.search.similar import SimilarPhotos
+
+        model = self.encoders.loaded(SIMILARITY) or self.encoders.facts(SIMILARITY)
+        if self._search is None or self._search.encoder is not model:
+            self._search = SimilarPhotos(self.catalogue, model, self.indexes)
         return self._search
 
     def warm_up(self) -> None:
-        """Load the CNN and the index, and start the decoder processes, so the first query and the
-        first scan do not wait for them."""
-        self.search.ensure_index()
+        """Start the decoder processes (they boot on another core meanwhile) and load the CNN (into its
+        inference runtime) and the index, so the first query and the first scan do not wait for them."""
         if not self.read_only:
             self.decoder.start()
+        log.info("similarity model runs in %s", self.encoders.get(SIMILARITY).runtime)
+        self.search.ensure_index()
 
     # -- folders -----------------------------------------------------------------
     def add_folder(self, path: str | os.PathLike[str]) -> FolderInfo:
@@ -204,6 +213,8 @@ class Album:
 
     def _run(self, folders: list[str] | None, progress: ProgressCallback | None, control: TaskControl | None,
              encode: bool) -> ScanSummary:
+        from album.library.scanner import ScanSummary
+
         self._require_writer()
         control = control or TaskControl()
         summary = ScanSummary()
@@ -220,8 +231,9 @@ class Album:
             changes = self._sync(folders, summary, progress, control)
             if encode:
                 from album.indexing.indexer import Indexer  # imports torch: only when encoding
+                from album.library.thumbnails import ThumbnailCache
 
-                Indexer(self.catalogue, encoders, self.decoder).encode_pending(
+                Indexer(self.catalogue, encoders, self.decoder, ThumbnailCache(self.paths.thumbnails)).encode_pending(
                     summary, on_vectors, progress, control, counted_new=changes.new)
                 if self.groups.update(encoded):  # many new photos: regroup, in the background of the app
                     self.indexes.save()
@@ -234,14 +246,18 @@ class Album:
 
     def _sync(self, folders: list[str] | None, summary: ScanSummary, progress: ProgressCallback | None,
               control: TaskControl) -> IndexChanges:
-        chosen = [folder for folder, _ in self.catalogue.folders()]
+        from album.library.scanner import IndexChanges, Scanner
+
+        every = [folder for folder, _ in self.catalogue.folders()]
+        chosen = every
         if folders is not None:
             wanted = {str(Path(f).expanduser().resolve()) for f in folders}
-            chosen = [f for f in chosen if f.path in wanted]
+            chosen = [f for f in every if f.path in wanted]
         if not chosen:
             return IndexChanges()
+        others = [f for f in every if f not in chosen]
         changes = Scanner(self.catalogue, self.executor, exclude=(str(self.paths.root),)).scan(
-            chosen, summary, progress, control)
+            chosen, summary, progress, control, others)
         self.indexes.remove(changes.removed)
         self.indexes.add_copies(changes.added)
         return changes
@@ -273,7 +289,7 @@ class Album:
 
         index = self.search.ensure_index()
         finder = DuplicateFinder(self.catalogue, self.executor, keep_fingerprints=not self.read_only)
-        return finder.stacks(self.encoder.model_id, index.neighbours, thresholds_for(self.score_scale),
+        return finder.stacks(index.model_id, index.neighbours, thresholds_for(self.score_scale),
                              progress, control)
 
     def trash(self, photo_ids: list[int]) -> TrashResult:
@@ -339,17 +355,28 @@ class Album:
     @property
     def score_scale(self) -> "ScoreScale":
         """How the similarity model's cosine scores read to a person (percent and band)."""
-        return self.encoder.score_scale
+        return self.encoders.facts(SIMILARITY).score_scale
 
     def similar_to_photo(self, photo_id: int, k: int = DEFAULT_K, min_score: float | None = None) -> list[Match]:
         return self.search.similar_to_photo(photo_id, k, min_score)
 
     def similar_to_file(self, path: str | os.PathLike[str], k: int = DEFAULT_K,
                         min_score: float | None = None) -> list[Match]:
+        self.encoders.get(SIMILARITY)  # the image is encoded: the search then follows the loaded model
         return self.search.similar_to_file(Path(path), k, min_score)
 
     # -- words -------------------------------------------------------------------
+    @property
+    def text_search(self) -> TextSearch:
+        """Photos found by words (the sentence encoder loads on the first query, or with ``text_search.load``)."""
+        if self._text_search is None:
+            from album.search.text_search import TextSearch
+
+            self._text_search = TextSearch(self.catalogue, self.indexes)
+        return self._text_search
+
     def search_text(self, words: str, k: int = DEFAULT_K, min_score: float | None = None) -> list[Match]:
-        """Library photos that ``words`` describe ("a dog on the beach"), best first, scored by their
-        cosine in text space (from ``text_search.DEFAULT_MIN_SCORE`` unless ``min_score`` is given)."""
+        """Library photos that ``words`` describe ("a dog on the beach"), best first, scored as
+        ``text_search`` explains; results stop at the text model's threshold (its card's
+        ``search.min_score``) unless ``min_score`` is given."""
         return self.text_search.search(words, k, min_score)

@@ -1,43 +1,62 @@
-"""Search photos by words: quality and speed of the text-space towers; prints a markdown table.
+"""Search photos by words: quality and speed of the text model; prints markdown tables.
 
     .venv/bin/python benchmarks/text_search.py [--data ../shared/data] [--features /tmp/album-bench/features.npz]
-        [--model resources/models/text.safetensors] [--cache DIR]
+        [--model resources/models/text.safetensors] [--cache DIR] [--choose]
 
 Each class name (the folder name in lower case, underscores as spaces, cub's
-"NNN." prefix dropped) is a query over every photo of its data set; the
-photos of that class are the relevant ones.  Figures: mAP over the top 300
-(AP divided by min(relevant, 300)) and precision@10, averaged over queries.
-Rows: caltech50 classes 25-49 and cub100 species 050-099, which chose
-nothing (no training, no setting), and the training classes for reference.
+"NNN." prefix dropped) is a query over every photo of its data set (the
+library); the photos of that class are the relevant ones.  Figures: mAP
+over the top 300 (AP divided by min(relevant, 300)) and precision@10,
+averaged over queries.  Rows: caltech50 classes 25-49 and cub100 species
+050-099, which chose nothing, and the training classes the settings were
+chosen on.
 
-Columns: the ensemble zero-shot baseline (ConSE over the top 20 ImageNet
-labels at temperature 1, each label the mean of its name, lemmas and
-definition; query "a photo of a <name>."), zero-shot with the shipped
-settings (temperature 2; query templates and WordNet synonyms), and the
-trained tower (``text_training``).  Features come from ``--features`` when
-it holds every photo, else from the backbone through ``--cache``.  Latency:
-one warm query = sentence encoding (templates) + an hnswlib lookup of the top
-100 over all photos.
+Columns:
+
+* zero-shot ensemble baseline: ConSE over the top 20 ImageNet labels at
+  temperature 1 (each label the mean of its name, lemmas and definition),
+  query "a photo of a <name>.";
+* the previous shipped zero-shot: temperature 2, top 20, query templates and
+  the WordNet synonyms of the ImageNet-1k class the words name, if any;
+* text cosine of the shipped model: ConSE at its settings, the query with
+  the lemmas and definitions of its ImageNet-21k dictionary senses;
+* shipped: that, with pseudo-relevance feedback on appearance, exactly as
+  ``album search`` scores (``TextSearch``).
+
+``--choose`` redoes the choice of the settings on the training classes
+(caltech50 0-24; criterion the mean of mAP@300 and P@10; cub100 000-049 is
+shown): first the photo tower's temperature and top k with the sense
+weights, then the appearance dimensions and the feedback, then the default
+threshold (the best mean F1 of the results a query shows).  Features come
+from ``--features`` when it holds every photo, else from the backbone
+through ``--cache``.  Latency: one warm query = sentence encoding + two
+hnswlib lookups (text, then feedback) over all photos.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import hnswlib
 import numpy as np
 import torch
 
+from album.vision.imagenet_labels import imagenet_classes
 from album.vision.text_encoder import QUERY_TEMPLATES, TextEncoder
-from album.vision.text_space import TEXT_MODEL, TextSpaceHead, TextSpaceModel, load_text_model
-from album.vision.text_training import DEFAULT_DATA, photo_set
+from album.vision.text_space import (TEXT_MODEL, SearchSettings, TextSpaceHead, TextSpaceModel, appearance_basis,
+                                     load_text_model)
+from album.vision.text_training import DEFAULT_DATA, PhotoSet, photo_set
 
 BASELINE_TEMPLATES = ("a photo of a {}.",)
 ROWS = (("caltech50", 25, 49, "caltech50 held out 25-49"), ("cub100", 50, 99, "cub100 test 050-099"),
-        ("caltech50", 0, 24, "caltech50 train 0-24 (reference)"), ("cub100", 0, 49, "cub100 train 000-049 (reference)"))
+        ("caltech50", 0, 24, "caltech50 training 0-24 (chose the settings)"),
+        ("cub100", 0, 49, "cub100 training 000-049"))
+VALIDATION = ("caltech50", 0, 24)
 
 
 def average_precision(scores: np.ndarray, relevant: np.ndarray, depth: int = 300) -> tuple[float, float]:
@@ -47,18 +66,47 @@ def average_precision(scores: np.ndarray, relevant: np.ndarray, depth: int = 300
     return float((precision * hits).sum() / min(relevant.sum(), depth)), float(hits[:10].mean())
 
 
-def scores_for(vectors: np.ndarray, labels: np.ndarray, queries: np.ndarray, wanted: list[int]) -> tuple[float, float]:
-    figures = [average_precision(vectors @ queries[label], labels == label) for label in wanted]
-    return float(np.mean([f[0] for f in figures])), float(np.mean([f[1] for f in figures]))
+def variant(model: TextSpaceModel, top_k: int, temperature: float, appearance_dims: int | None = None,
+            search: SearchSettings | None = None) -> TextSpaceModel:
+    """The same tower at other settings."""
+    head = model.head
+    basis = head.appearance_basis
+    if appearance_dims is not None and appearance_dims != len(basis):
+        basis = appearance_basis(head.classifier_weight.float(), appearance_dims)
+    return TextSpaceModel(TextSpaceHead(head.classifier_weight, head.classifier_bias, head.class_vectors, basis,
+                                        top_k, temperature), model.features_id, model.text_model_id,
+                          search=search or model.search)
 
 
-def with_settings(model: TextSpaceModel, temperature: float, trained: bool) -> TextSpaceModel:
-    """The same tower at another temperature, with or without its trained map."""
-    head = TextSpaceHead(model.head.classifier_weight, model.head.classifier_bias, model.head.class_vectors,
-                         model.head.top_k, temperature)
-    if trained:
-        head.residual.load_state_dict(model.head.residual.state_dict())
-    return TextSpaceModel(head, model.features_id, model.text_model_id)
+def ranked_scores(model: TextSpaceModel, vectors: np.ndarray, queries: np.ndarray, feedback: bool) -> np.ndarray:
+    """(queries, photos) scores as ``TextSearch`` ranks them: the text cosine, and with ``feedback`` the
+    feedback score wherever a query has feedback photos."""
+    text = np.stack([model.text_scores(query, vectors) for query in queries])
+    if not feedback:
+        return text
+    final = np.empty_like(text)
+    for row, query in enumerate(queries):
+        chosen = model.feedback_rows(text[row])
+        final[row] = vectors @ model.feedback_query(query, vectors[chosen])
+    return final
+
+
+def figures(scores: np.ndarray, photos: PhotoSet, low: int, high: int) -> tuple[float, float]:
+    wanted = [label for label, number in enumerate(photos.class_numbers) if low <= number <= high]
+    results = [average_precision(scores[label], photos.labels == label) for label in wanted]
+    return float(np.mean([r[0] for r in results])), float(np.mean([r[1] for r in results]))
+
+
+def previous_query(text_encoder: TextEncoder, name: str) -> np.ndarray:
+    """The previous shipped query: templates plus the label texts of the ImageNet-1k classes that have
+    the words as a lemma, one mean of all."""
+    words = " ".join(name.split())
+    texts = [template.format(words) for template in QUERY_TEMPLATES]
+    for item in imagenet_classes():
+        if words.lower() in (lemma.lower() for lemma in item.lemmas):
+            texts += [text for text in item.label_texts() if text not in texts]
+    mean = text_encoder.encode(texts).mean(axis=0)
+    return mean / np.linalg.norm(mean)
 
 
 def main() -> None:
@@ -67,30 +115,96 @@ def main() -> None:
     parser.add_argument("--features", type=Path, default=Path("/tmp/album-bench/features.npz"))
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--model", type=Path, default=TEXT_MODEL)
+    parser.add_argument("--choose", action="store_true", help="redo the choice of the settings on the training classes")
     args = parser.parse_args()
     sets = {name: photo_set(args.data / name, None, args.features, args.cache) for name in ("caltech50", "cub100")}
     text_encoder = TextEncoder()
-    trained = load_text_model(args.model)
-    trained.check_text_encoder(text_encoder)
-    towers = {"zero-shot ensemble baseline": (with_settings(trained, 1.0, False), BASELINE_TEMPLATES, False),
-              "zero-shot, shipped settings": (with_settings(trained, trained.head.temperature, False),
-                                              QUERY_TEMPLATES, True),
-              "trained tower": (trained, QUERY_TEMPLATES, True)}
+    shipped = load_text_model(args.model)
+    shipped.check_text_encoder(text_encoder)
+    if args.choose:
+        choose(shipped, text_encoder, sets["caltech50"])
+        return
+    head = shipped.head
+    columns = {
+        "zero-shot ensemble baseline": (variant(shipped, 20, 1.0), False,
+                                        lambda name: text_encoder.encode_query(name, BASELINE_TEMPLATES, False)),
+        "previous zero-shot (T 2, top 20, 1k synonyms)": (variant(shipped, 20, 2.0), False,
+                                                         lambda name: previous_query(text_encoder, name)),
+        f"text cosine (T {head.temperature:g}, top {head.top_k}, 21k senses)": (shipped, False,
+                                                                               text_encoder.encode_query),
+        "shipped: + appearance feedback": (shipped, True, text_encoder.encode_query),
+    }
     table = {}
-    for column, (model, templates, synonyms) in towers.items():
+    for column, (model, feedback, encode) in columns.items():
         for name, photos in sets.items():
             vectors = model.embed_features(photos.features)
-            queries = np.stack([text_encoder.encode_query(query, templates, synonyms) for query in photos.class_names])
+            queries = np.stack([encode(query) for query in photos.class_names])
+            scores = ranked_scores(model, vectors, queries, feedback)
             for row_set, low, high, row in ROWS:
                 if row_set == name:
-                    wanted = [label for label, number in enumerate(photos.class_numbers) if low <= number <= high]
-                    table[row, column] = scores_for(vectors, photos.labels, queries, wanted)
-    print("| classes | " + " | ".join(f"{c} mAP@300 / P@10" for c in towers) + " |")
-    print("|---|" + "---|" * len(towers))
+                    table[row, column] = figures(scores, photos, low, high)
+    print("| classes | " + " | ".join(f"{c}: mAP@300 / P@10" for c in columns) + " |")
+    print("|---|" + "---|" * len(columns))
     for *_, row in ROWS:
-        print(f"| {row} | " + " | ".join("{:.3f} / {:.3f}".format(*table[row, c]) for c in towers) + " |")
+        print(f"| {row} | " + " | ".join("{:.3f} / {:.3f}".format(*table[row, c]) for c in columns) + " |")
     print()
-    print(_latency(trained, text_encoder, np.concatenate([s.features for s in sets.values()])))
+    print(_latency(shipped, text_encoder, np.concatenate([s.features for s in sets.values()])))
+
+
+def choose(model: TextSpaceModel, text_encoder: TextEncoder, photos: PhotoSet) -> None:
+    """The settings' choice on the training classes of caltech50 (prints each step's best few; ties go to
+    the setting listed first: fewer feedback photos, a higher feedback threshold)."""
+    _, low, high = VALIDATION
+    names = [name for name, number in zip(photos.class_names, photos.class_numbers) if low <= number <= high]
+    labels = [label for label, number in enumerate(photos.class_numbers) if low <= number <= high]
+    towers: dict[tuple, tuple[TextSpaceModel, np.ndarray]] = {}
+
+    def evaluate(top_k: int, temperature: float, queries: np.ndarray, dims: int | None = None,
+                 search: SearchSettings | None = None) -> tuple[float, float]:
+        if (top_k, temperature, dims) not in towers:
+            tower = variant(model, top_k, temperature, dims)
+            towers[top_k, temperature, dims] = tower, tower.embed_features(photos.features)
+        tower, vectors = towers[top_k, temperature, dims]
+        if search is not None:
+            tower = TextSpaceModel(tower.head, tower.features_id, tower.text_model_id, search=search)
+        scores = ranked_scores(tower, vectors, queries, search is not None)
+        results = [average_precision(scores[row], photos.labels == label) for row, label in enumerate(labels)]
+        return float(np.mean([r[0] for r in results])), float(np.mean([r[1] for r in results]))
+
+    def best(results: dict) -> tuple:
+        ranked = sorted(results.items(), key=lambda item: -sum(item[1]))
+        for settings, (ap, p10) in ranked[:5]:
+            print(f"  {settings}: mAP@300 {ap:.3f} P@10 {p10:.3f}")
+        return ranked[0][0]
+
+    query_sets = {weights: np.stack([text_encoder.encode_query(name, weights=weights) for name in names])
+                  for weights in itertools.product((0.0, 0.5), (0.5, 1.0, 2.0))}
+    print("step 1: top k, temperature, sense weights (lemmas, definitions); text cosine alone")
+    step1 = {(k, t, w): evaluate(k, t, query_sets[w])
+             for k, t, w in itertools.product((10, 20, 50), (1.0, 2.0), query_sets)}
+    top_k, temperature, weights = best(step1)
+    queries = query_sets[weights]
+    margin = model.search.feedback_margin  # a guard for small libraries, not chosen here
+    print(f"step 2: appearance dims, feedback photos, feedback weight, feedback threshold (margin {margin:g})")
+    step2 = {(dims, n, w, gate): evaluate(top_k, temperature, queries, dims, SearchSettings(n, w, gate, 0.0, margin))
+             for dims, n, w, gate in itertools.product((128, 256), (5, 10, 20), (1.0, 2.0, 4.0), (0.5, 0.4, 0.3, -1.0))}
+    dims, n, w, gate = best(step2)
+    tower, vectors = towers[top_k, temperature, dims]
+    chosen = TextSpaceModel(tower.head, tower.features_id, tower.text_model_id,
+                            search=SearchSettings(n, w, gate, 0.0, margin))
+    scores = ranked_scores(chosen, vectors, queries, True)
+    f1 = {}
+    for threshold in np.arange(0.2, 0.71, 0.025):
+        values = []
+        for row, label in enumerate(labels):
+            shown, relevant = scores[row] >= threshold, photos.labels == label
+            values.append(2 * (shown & relevant).sum() / (shown.sum() + relevant.sum()))
+        f1[round(float(threshold), 3)] = float(np.mean(values))
+    threshold = max(f1, key=f1.get)
+    print("step 3: default threshold, mean F1 of the shown results:",
+          ", ".join(f"{t:g}: {v:.3f}" for t, v in f1.items()))
+    print(f"chosen: top_k {top_k}, temperature {temperature:g}, sense weights {weights}, appearance dims {dims}, "
+          f"{replace(chosen.search, min_score=threshold)}")
 
 
 def _latency(model: TextSpaceModel, text_encoder: TextEncoder, features: np.ndarray) -> str:
@@ -99,17 +213,26 @@ def _latency(model: TextSpaceModel, text_encoder: TextEncoder, features: np.ndar
     index.init_index(max_elements=len(vectors), ef_construction=200, M=16)
     index.add_items(vectors, np.arange(len(vectors)))
     index.set_ef(200)
+    torch.set_num_threads(1)  # as TextSearch encodes queries
+
+    def search(words: str) -> None:
+        query = text_encoder.encode_query(words)
+        labels, distances = index.knn_query(model.query_vector(query), k=100)
+        rows = model.feedback_rows(1.0 - distances[0])
+        feedback = index.get_items(labels[0][rows]) if len(rows) else np.zeros((0, model.dim))
+        index.knn_query(model.feedback_query(query, np.asarray(feedback)), k=100)
+
     queries = ("dog on the beach", "bicycle", "golden retriever", "a red car", "sunset over the sea", "birthday cake")
     for query in queries:  # warm up
-        index.knn_query(text_encoder.encode_query(query), k=100)
+        search(query)
     times = []
     for _ in range(3):
         for query in queries:
             began = time.perf_counter()
-            index.knn_query(text_encoder.encode_query(query), k=100)
+            search(query)
             times.append(time.perf_counter() - began)
-    return (f"warm query latency over {len(vectors)} photos (encoding + hnswlib top 100, {torch.get_num_threads()} "
-            f"torch threads): median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
+    return (f"warm query latency over {len(vectors)} photos (encoding on one torch thread + two hnswlib lookups "
+            f"of the top 100): median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

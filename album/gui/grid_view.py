@@ -6,7 +6,10 @@ scrolls 100,000 photos without asking the model for more than the visible
 rows.  Arrow keys, Home/End and Page Up/Down move the selection; Enter or a
 double-click emits ``photoActivated``; right-click emits ``menuRequested``.
 The columns are justified to the width, and resizing the tiles keeps the
-current photo in view.
+current photo in view.  Laying 100,000 photos out takes a quarter of a
+second, so the grid does it only when its cells change: they are computed as
+if the scroll bar were shown, so the scroll bar appearing when the photos
+arrive does not lay them out again.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class PhotoGridView(QListView):
         self.setObjectName("photoGrid")
         self.setViewMode(QListView.IconMode)
         self.setMovement(QListView.Static)
-        self.setResizeMode(QListView.Adjust)
+        self.setResizeMode(QListView.Fixed)  # laid out again when the cells change (``resizeEvent``)
         self.setUniformItemSizes(True)
         self.setLayoutMode(QListView.SinglePass)
         self.setWrapping(True)
@@ -67,7 +70,8 @@ class PhotoGridView(QListView):
     def _cell(self) -> QSize:
         """A grid cell per tile, widened so that the columns fill the width exactly."""
         hint = self.tile_delegate.tile_hint()
-        width = self.viewport().width() - 2    # QListView wraps a row that fills the width exactly
+        # as if the scroll bar were shown; QListView wraps a row that fills the width exactly
+        width = self.width() - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width() - 2
         columns = max(1, width // (hint.width() + CELL_GAP))
         return QSize(max(hint.width() + CELL_GAP, width // columns), hint.height() + CELL_GAP)
 

@@ -4,15 +4,22 @@
 ``platform_check``), creates the QApplication, logs to the library's log file,
 installs an excepthook (a bug is logged with its traceback and reported once
 in an "internal error" dialog; the app keeps running), shows the main window
-and runs the event loop until the window closes.
+and runs the event loop until the window closes.  Start-up runs the library
+side beside the window's: the engine's modules are imported on a thread of
+their own from the first moment (beside Qt's: 0.65 s instead of 1.1 s in
+turn), and the library's worker starts before the window's modules are
+imported (``open_early``), opening the library and reading its photos, which
+with 100,000 photos takes longer than building the window.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import signal
 import sys
+import threading
 import traceback
 
 from album.errors import UserFacingError
@@ -86,12 +93,11 @@ def quit_on_signals(window) -> dict:
 
 def run_app(paths: LibraryPaths, argv: list[str] | None = None) -> int:
     """Open the main window on this library and run until it closes; returns the exit code."""
+    threading.Thread(target=importlib.import_module, args=("album.engine",), name="album-preload",
+                     daemon=True).start()
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
-
-    from album.gui.main_window import MainWindow, app_icon
-    from album.gui.theme import apply_theme
 
     paths.ensure()
     setup_logging(paths)
@@ -105,12 +111,15 @@ def run_app(paths: LibraryPaths, argv: list[str] | None = None) -> int:
         choose_platform()  # plain words (and Wayland) when X11's system libraries are missing
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(argv if argv is not None else sys.argv[:1])
-    app.setApplicationName("album")
-    app.setApplicationDisplayName("Album")
-    app.setDesktopFileName("album")
-    app.setWindowIcon(app_icon())
-    apply_theme(app)
-    window = MainWindow(paths)
+    from album.gui.bridge import LibraryBridge
+
+    bridge = LibraryBridge(paths)
+    bridge.open_early()
+    try:
+        window = _main_window(app, paths, bridge)
+    except BaseException:
+        bridge.shutdown()
+        raise
     window.show()
     previous_handlers = quit_on_signals(window)
     try:
@@ -121,6 +130,19 @@ def run_app(paths: LibraryPaths, argv: list[str] | None = None) -> int:
             signal.signal(number, handler)
     log.info("desktop app closed")
     return code
+
+
+def _main_window(app, paths: LibraryPaths, bridge):
+    """The app's name, icon and theme, and the main window on ``bridge``."""
+    from album.gui.main_window import MainWindow, app_icon
+    from album.gui.theme import apply_theme
+
+    app.setApplicationName("album")
+    app.setApplicationDisplayName("Album")
+    app.setDesktopFileName("album")
+    app.setWindowIcon(app_icon())
+    apply_theme(app)
+    return MainWindow(paths, bridge=bridge)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QThreadPool
+from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, QSettings, Qt, QThreadPool
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -49,6 +49,9 @@ from album.library.thumbnails import ThumbnailCache
 from album.paths import RESOURCES, LibraryPaths
 
 log = logging.getLogger(__name__)
+
+#: at most this long, the worker waits for the window to list the photos before loading the model
+LISTING_WAIT_S = 5.0
 
 
 def app_icon() -> QIcon:
@@ -91,7 +94,7 @@ class MainWindow(QMainWindow):
         self.state.restore()
         self.results.set_threshold(self.side_panel.threshold.value() / 100)
         self._update_actions()
-        self.bridge.start()
+        self.bridge.start(listing_wait_s=LISTING_WAIT_S)
 
     # -- layout ---------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -216,6 +219,9 @@ class MainWindow(QMainWindow):
         self.menus.update(self.search.history)
 
     def _on_photos(self, photos: Photos) -> None:
+        # the sizes the page and side panel shown with the folders give the grid, before it has photos to
+        # lay out: laid out at one width, then at another, 100,000 photos took twice as long
+        QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
         self._all_photos = Photos(self._order.arrange(photos))
         self.status.set_photo_count(len(self._all_photos))
         self._refresh_folder_list()
@@ -223,6 +229,7 @@ class MainWindow(QMainWindow):
         self.search.on_photos(self._all_photos)
         self.library.set_context(loading=False)
         self.state.restore_selection()
+        self.bridge.photos_listed()
 
     def _refresh_folder_list(self) -> None:
         self.folder_list.set_folders(self._folders, self._all_photos)

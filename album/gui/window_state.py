@@ -65,8 +65,10 @@ class WindowState:
             window.grid.verticalScrollBar().setValue(scroll)
         if photo_id is not None:
             window.search.select_id(photo_id)
+        if _int(self.settings.value("page")) != Page.RESULTS:
+            return
         search_row = window.photo_model.row_of(_int(self.settings.value("search"), -1))
-        if _int(self.settings.value("page")) == Page.RESULTS and search_row is not None:
+        if search_row is not None:
             window.search.find_similar(window.photo_model.item(search_row))
 
     def save(self) -> None:

@@ -2,11 +2,14 @@
 
 ``LibraryWorker`` lives on its own ``QThread`` and owns the single ``Album``
 (opened in that thread, model warmed there at start-up; word search's
-sentence encoder then loads on a thread of its own).  The GUI never calls
-the engine: it asks the worker through queued signals, or through its
-thread-safe entry points (``request_scan``, ``ask_similar``, ``ask_groups``,
-``run_task``), and gets answers back as signals carrying the typed records
-of ``messages.py`` (built by ``answers.py``).
+sentence encoder then loads on a thread of its own).  At start-up it opens
+the library and reads its photos, possibly while the window is still being
+built, and sends them once the window listens; groups, the model and the
+first scan follow once the window has listed them (``StartGates``).  The
+GUI never calls the engine: it asks the worker through queued signals, or
+through its thread-safe entry points (``request_scan``, ``ask_similar``,
+``ask_groups``, ``run_task``), and gets answers back as signals carrying
+the typed records of ``messages.py`` (built by ``answers.py``).
 
 Scans can take minutes, so questions must not wait behind them: what the
 GUI asks waits in the ``Inbox``, which the worker also serves from inside a
@@ -30,6 +33,7 @@ from album.gui.inbox import Inbox, Task
 from album.gui.messages import (Duplicates, Folders, GroupEdited, GroupPhotos, GroupRequest, Groups, PersonalState,
                                 Photos, PhotoGroups, ScanReport, SimilarAnswer, SimilarQuery, TrashReport)
 from album.gui.serving import INDEXING_PHASE, ServingControl, merge_summaries
+from album.gui.start_gates import StartGates
 from album.gui.task_serving import TaskServing
 from album.paths import LibraryPaths
 from album.tasks import Progress, TaskControl
@@ -85,6 +89,7 @@ class LibraryWorker(TaskServing, QObject):
         self._read_only = False
         self._phase: str | None = None
         self._synced_meanwhile: list[ScanSummary] = []
+        self.gates = StartGates()
         self._wake.connect(self._drain, Qt.QueuedConnection)
 
     # -- thread-safe entry points (any thread) ---------------------------------------------------------
@@ -116,6 +121,7 @@ class LibraryWorker(TaskServing, QObject):
     def cancel(self) -> None:
         """Stop the running scan and start no new one (used when the app closes)."""
         self._closing = True
+        self.gates.open_all()
         control = self.control
         if control is not None:
             control.cancel()
@@ -125,19 +131,21 @@ class LibraryWorker(TaskServing, QObject):
     def start(self) -> None:
         self._owner_thread = threading.current_thread()
         try:
-            if self._opener is not None:
-                self.album = self._opener(self.paths)
-            else:
-                from album.engine import Album
-
-                self.album = Album.open(self.paths)
+            folders, photos = self._open()
+            self.gates.wait_for_window()
+            if self._closing:
+                return
             self._read_only = bool(getattr(self.album, "read_only", False))
             if self._read_only:
                 self.problem.emit("Another album process (a second window or an `album scan`) is changing "
                                   "this library, so this window can show and search it but not update it. "
                                   "Close the other one and restart album to watch and index again.")
-            self.opened.emit(Folders(self.album.folders()))
-            self._emit_photos()
+            self.opened.emit(folders)
+            self._last_refresh = time.monotonic()
+            self.photosChanged.emit(photos)
+            self.gates.wait_for_listing()
+            if self._closing:
+                return
             self._emit_groups()
             self._emit_personal()
             self.album.warm_up()
@@ -145,11 +153,23 @@ class LibraryWorker(TaskServing, QObject):
             self.ready.emit(SIMILAR_AT)
             self._load_text_model_in_background()
         except UserFacingError as exc:
+            self.gates.wait_for_window()
             self.problem.emit(str(exc))
         except Exception as exc:
             log.exception("cannot open the library")
+            self.gates.wait_for_window()
             self.problem.emit(f"The library could not be opened: {exc}")
         self.request_scan(None)
+
+    def _open(self) -> tuple[Folders, Photos]:
+        """Open the library; its folders and photos (read before the window may be ready for them)."""
+        if self._opener is not None:
+            self.album = self._opener(self.paths)
+        else:
+            from album.engine import Album
+
+            self.album = Album.open(self.paths)
+        return Folders(self.album.folders()), Photos(self.album.photos())
 
     @Slot(str)
     def add_folder(self, path: str) -> None:

@@ -8,8 +8,9 @@ the pool is replaced.  When a crash breaks the pool, every file that was in
 flight is retried alone, so only the culprit is blamed.
 
 A job is plain data (path, decode size, the preprocessings wanted) and so is
-its answer (metadata and the centre crops as 8-bit pixels, a quarter of the
-bytes of float tensors), so they cross process boundaries cheaply; the
+its answer (metadata, the centre crops as 8-bit pixels, a quarter of the
+bytes of float tensors, and the grid thumbnail as JPEG bytes), so they
+cross process boundaries cheaply; the
 crops are normalised in the app's process (``Decoded.tensor``).  Tests (and
 ``Album`` with an injected executor) decode in-process with
 ``InProcessDecoder``, which has the same interface.
@@ -20,6 +21,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -27,13 +30,13 @@ from typing import Callable
 
 import numpy as np
 import torch
-from PIL import Image
 
 from album.errors import UnreadableImage
+from album.library.thumbnails import thumbnail_jpeg
 from album.media.fingerprint import fingerprint_image
 from album.media.imageio import ImageInfo, load_image
 from album.vision.backbones import Preprocessing
-from album.vision.preprocess import center_crop, normalise
+from album.vision.preprocess import center_crop, normalise_batch
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class DecodeJob:
     decode_size: int
     #: features id -> how to preprocess for it
     preprocessing: tuple[tuple[str, Preprocessing], ...]
+    #: the grid thumbnail to make from the same decode (its size), or 0 for none
+    thumbnail_size: int = 0
 
 
 @dataclass
@@ -59,22 +64,28 @@ class Decoded:
     error: str | None = None
     #: the photo's perceptual fingerprint (``media.fingerprint``), from the same decode
     fingerprint: bytes | None = None
+    #: the grid's thumbnail (JPEG bytes, ``thumbnails.thumbnail_jpeg``) when the job asked for one
+    thumbnail: bytes | None = None
 
-    def tensor(self, features_id: str) -> torch.Tensor:
-        """The model input for one backbone: exactly ``preprocess.center_tensor`` of the photo."""
-        pixels, preprocessing = self.crops[features_id]
-        return normalise(Image.fromarray(pixels), preprocessing)
+
+def model_input(decoded: Sequence[Decoded], features_id: str) -> torch.Tensor:
+    """The model input for one backbone from many decoded photos: exactly ``preprocess.center_tensor`` of
+    each, stacked (normalised in one batch: ten times faster than photo by photo)."""
+    preprocessing = decoded[0].crops[features_id][1]
+    return normalise_batch([item.crops[features_id][0] for item in decoded], preprocessing)
 
 
 def decode_job(job: DecodeJob) -> Decoded:
-    """Decode one photo once: crop it for each backbone that needs it, and fingerprint it."""
+    """Decode one photo once: crop it for each backbone that needs it, fingerprint it and make its
+    thumbnail."""
     try:
-        image, info = load_image(job.path, min_side=job.decode_size)
+        image, info = load_image(job.path, min_side=max(job.decode_size, job.thumbnail_size))
     except UnreadableImage as exc:
         return Decoded(error=str(exc))
     return Decoded(info, {features_id: (np.asarray(center_crop(image, preprocessing)), preprocessing)
                           for features_id, preprocessing in job.preprocessing},
-                   fingerprint=fingerprint_image(image).to_bytes())
+                   fingerprint=fingerprint_image(image).to_bytes(),
+                   thumbnail=thumbnail_jpeg(image, job.thumbnail_size) if job.thumbnail_size else None)
 
 
 class InProcessDecoder:
@@ -105,17 +116,24 @@ class ProcessDecoder:
         self.decode = decode
         self.timeout_s = DECODE_TIMEOUT_S if timeout_s is None else timeout_s
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Start the worker processes now (they take a few seconds), so the first scan does not wait."""
+        """Start the worker processes now, from a side thread (starting them blocks for seconds while the
+        server process they fork from imports the decoder), so neither the caller nor the first scan
+        waits for them."""
+        threading.Thread(target=self._boot, daemon=True, name="decoder-start").start()
+
+    def _boot(self) -> None:
         pool = self._executor()
-        for future in [pool.submit(_ready) for _ in range(self.workers)]:
-            future.result()
+        for _ in range(self.workers):
+            pool.submit(_ready)
 
     def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = _new_pool(self.workers)
-        return self._pool
+        with self._lock:  # the side thread of ``start`` and the scan may ask at once
+            if self._pool is None:
+                self._pool = _new_pool(self.workers)
+            return self._pool
 
     def submit(self, job: DecodeJob) -> Future:
         pool = self._executor()
@@ -189,7 +207,6 @@ def _quiet_worker() -> None:
     """Worker processes decode with one thread each (the pool is the parallelism), ignore Ctrl-C (the
     main process decides when work stops) and end when the app ends, even when it was killed."""
     import signal
-    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(1)

@@ -17,12 +17,11 @@ from collections.abc import Sequence, Set
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-import torch
-
-from album.indexing.decoding import DecodeJob, Decoded, InProcessDecoder, ProcessDecoder
+from album.indexing.decoding import DecodeJob, Decoded, InProcessDecoder, ProcessDecoder, model_input
 from album.indexing.reheading import VectorsCallback, rehead
 from album.library.catalogue import Catalogue, EncodedPhoto
 from album.library.scanner import ScanSummary
+from album.library.thumbnails import INDEXING_SIZE, ThumbnailCache, cache_key
 from album.library.schema import Photo
 from album.tasks import ProgressCallback, ProgressMeter, TaskControl
 from album.vision.encoder import Encoder
@@ -45,9 +44,10 @@ class Prepared:
         return self.decoded.error
 
 
-def decode_job(photo: Photo, needs: tuple[Encoder, ...]) -> DecodeJob:
+def decode_job(photo: Photo, needs: tuple[Encoder, ...], thumbnail_size: int = 0) -> DecodeJob:
     preprocessing = {encoder.features_id: encoder.preprocessing for encoder in needs}
-    return DecodeJob(photo.path, max(encoder.decode_size for encoder in needs), tuple(preprocessing.items()))
+    return DecodeJob(photo.path, max(encoder.decode_size for encoder in needs), tuple(preprocessing.items()),
+                     thumbnail_size)
 
 
 @dataclass
@@ -63,10 +63,13 @@ class Plan:
 
 
 class Indexer:
-    def __init__(self, catalogue: Catalogue, encoders: Sequence[Encoder], decoder: InProcessDecoder | ProcessDecoder):
+    def __init__(self, catalogue: Catalogue, encoders: Sequence[Encoder], decoder: InProcessDecoder | ProcessDecoder,
+                 thumbnails: ThumbnailCache | None = None):
         self.catalogue = catalogue
         self.encoders = list(encoders)
         self.decoder = decoder
+        #: where the grid's thumbnails made from the indexing decode go (None: not made)
+        self.thumbnails = thumbnails
 
     def encode_pending(self, summary: ScanSummary, on_vectors: VectorsCallback, progress: ProgressCallback | None,
                        control: TaskControl, counted_new: Set[int] = frozenset()) -> None:
@@ -112,7 +115,7 @@ class Indexer:
                 item = next(upcoming, None)
                 if item is None:
                     return
-                job = decode_job(*item)
+                job = decode_job(*item, self._thumbnail_size(item[0]))
                 queue.append((*item, job, self.decoder.submit(job)))
 
         try:
@@ -122,6 +125,8 @@ class Indexer:
                 photo, needs, job, future = queue.popleft()
                 item = Prepared(photo, needs, self.decoder.result(future, job))
                 refill()
+                if item.decoded.thumbnail is not None:
+                    self.thumbnails.store(_thumbnail_key(photo), INDEXING_SIZE, item.decoded.thumbnail)
                 if item.error is not None:
                     self._record_failure(item, summary, counted_new)
                     meter.advance(1, item.photo.path)
@@ -137,6 +142,12 @@ class Indexer:
             if batch:  # cancelled mid-batch: keep what was decoded
                 self._encode_batch(batch, on_vectors)
 
+    def _thumbnail_size(self, photo: Photo) -> int:
+        """The grid thumbnail to make while decoding ``photo``: none when it is cached already."""
+        if self.thumbnails is None or self.thumbnails.cached(_thumbnail_key(photo), INDEXING_SIZE):
+            return 0
+        return INDEXING_SIZE
+
     def _encode_batch(self, batch: list[Prepared], on_vectors: VectorsCallback) -> None:
         results = {item.photo.id: EncodedPhoto(item.photo.id, item.photo.content_hash, item.decoded.info.width,
                                                item.decoded.info.height, item.decoded.info.taken_at,
@@ -151,7 +162,7 @@ class Indexer:
         for features_id, encoders in groups.items():
             users = [item for item in batch if features_id in item.decoded.crops]
             # float16, as stored: a vector computed now equals one computed later from the stored features
-            features = encoders[0].features(torch.stack([item.decoded.tensor(features_id) for item in users])).half().cpu()
+            features = encoders[0].features(model_input([item.decoded for item in users], features_id)).half().cpu()
             for item, row in zip(users, features):
                 results[item.photo.id].features[features_id] = row.numpy()
             for encoder in encoders:
@@ -167,3 +178,7 @@ class Indexer:
         if item.photo.id in counted_new:
             summary.new -= 1
         self.catalogue.mark_failed(item.photo.id, item.photo.content_hash, item.error)
+
+
+def _thumbnail_key(photo: Photo) -> str:
+    return cache_key(photo.content_hash, photo.path, photo.mtime_ns, photo.size)

@@ -102,25 +102,32 @@ class Scanner:
         self.exclude = exclude
 
     def scan(self, folders: list[Folder], summary: ScanSummary, progress: ProgressCallback | None,
-             control: TaskControl) -> IndexChanges:
+             control: TaskControl, others: list[Folder] = ()) -> IndexChanges:
+        """Bring ``folders`` in line with the disk.  When photos vanished from them and ``others`` (the
+        library's remaining folders) are given, those are walked too, in the same round: a folder
+        moved from one library folder to another (reported by the watcher one root at a time) is
+        then a move, not a delete followed by new photos."""
         changes = IndexChanges()
         candidates: list[tuple[Folder, FileStat, Photo | None]] = []
         missing: dict[int, Photo] = {}
         legacy = False  # rows hashed in format 1 are around: hash the old way too
-        for folder in folders:
-            if not os.path.isdir(folder.path):
-                summary.missing_folders.append(folder.path)
-                continue
-            known = self.catalogue.photos_in_folder(folder.id)
-            legacy = legacy or any(is_legacy(photo.content_hash) for photo in known.values())
-            for stat in walk_photos(folder.path, self.exclude):
-                control.checkpoint()
-                photo = known.pop(stat.path, None)
-                if photo is not None and photo.size == stat.size and photo.mtime_ns == stat.mtime_ns:
-                    summary.unchanged += 1
-                else:
-                    candidates.append((folder, stat, photo))
-            missing.update((p.id, p) for p in known.values())
+        walking, remaining = list(folders), list(others)
+        while walking:
+            for folder in walking:
+                if not os.path.isdir(folder.path):
+                    summary.missing_folders.append(folder.path)
+                    continue
+                known = self.catalogue.photos_in_folder(folder.id)
+                legacy = legacy or any(is_legacy(photo.content_hash) for photo in known.values())
+                for stat in walk_photos(folder.path, self.exclude):
+                    control.checkpoint()
+                    photo = known.pop(stat.path, None)
+                    if photo is not None and photo.size == stat.size and photo.mtime_ns == stat.mtime_ns:
+                        summary.unchanged += 1
+                    else:
+                        candidates.append((folder, stat, photo))
+                missing.update((p.id, p) for p in known.values())
+            walking, remaining = (remaining, []) if missing else ([], remaining)
 
         meter = ProgressMeter("Checking", len(candidates), progress)
         meter.start()

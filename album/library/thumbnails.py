@@ -5,7 +5,9 @@ one file per (photo, size): ``<key>-<size>.jpg``.  The key is the photo's
 content hash when the catalogue knows it (so a moved or renamed photo keeps
 its thumbnail) and otherwise a digest of its path, size and modification
 time.  Photos are decoded with ``load_image(path, min_side=size)`` so JPEGs
-decode in draft mode, straight to roughly the size needed.
+decode in draft mode, straight to roughly the size needed.  Indexing hands
+in the thumbnail it made from its own decode (``thumbnail_jpeg``, ``store``)
+at ``INDEXING_SIZE``, the grid's size, so a new photo is decoded once.
 
 Writes are atomic (a uniquely named temporary file in the same folder, then
 ``os.replace``), so two threads making the same thumbnail at once, or a crash
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import logging
 import os
 import threading
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 #: The sizes (longest side, in pixels) thumbnails are made at; a request is
 #: rounded up to the next one so the grid's size slider reuses few files.
 SIZE_STEPS = (128, 256, 384, 512, 768)
+#: the size indexing makes from its decode: the grid's default tile (168 px) on a normal screen
+INDEXING_SIZE = 256
 JPEG_QUALITY = 85
 #: errors that mean "no room": the disk is full or the user's quota is used up
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
@@ -58,6 +63,21 @@ def cache_key(content_hash: str | None, path: str | os.PathLike[str], mtime_ns: 
             return content_hash[:64]
         return "".join(ch for ch in content_hash if ch.isalnum())[:64] or _digest(content_hash)
     return _digest(f"{os.fspath(path)}\0{size}\0{mtime_ns}")
+
+
+def thumbnail_jpeg(image: Image.Image, size: int) -> bytes:
+    """The cached thumbnail of a decoded photo at ``size`` (rounded up to a step), as JPEG bytes: what
+    ``ThumbnailCache.get`` makes, for a photo decoded elsewhere (by indexing, at least that large)."""
+    step = size_step(size)
+    small = image.copy()
+    small.thumbnail((step, step))
+    return jpeg_bytes(small)
+
+
+def jpeg_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return buffer.getvalue()
 
 
 def _digest(text: str) -> str:
@@ -102,20 +122,39 @@ class ThumbnailCache:
         step = size_step(size)
         image, _info = load_image(photo_path, min_side=step)
         image.thumbnail((step, step))
-        temporary = target.with_name(f".{target.stem}.{os.getpid()}.{self._next_id()}.tmp")
         try:
-            private_folder(target.parent)
-            with open(temporary, "xb", opener=_private_opener) as handle:
-                image.save(handle, "JPEG", quality=JPEG_QUALITY, optimize=True)
-            os.replace(temporary, target)
+            self._write(target, jpeg_bytes(image))
         except OSError as exc:
             if exc.errno in DISK_FULL_ERRNOS:
                 raise ThumbnailDiskFull(self.directory, image) from None
             raise
+        return target
+
+    def store(self, key: str, size: int, jpeg: bytes) -> bool:
+        """Keep a thumbnail made elsewhere (by the indexing decode, from ``thumbnail_jpeg``); False,
+        logged once, when the disk is full or the cache cannot be written."""
+        try:
+            self._write(self.path_for(key, size), jpeg)
+            return True
+        except OSError as exc:
+            with self._lock:
+                first, self._warned_full = not self._warned_full, True
+            if first:
+                log.warning("could not save a thumbnail in %s (%s); it is made again when shown", self.directory,
+                            "the disk is full" if exc.errno in DISK_FULL_ERRNOS else exc)
+            return False
+
+    def _write(self, target: Path, jpeg: bytes) -> None:
+        """Atomically: a private temporary file beside the target, then a rename."""
+        temporary = target.with_name(f".{target.stem}.{os.getpid()}.{self._next_id()}.tmp")
+        try:
+            private_folder(target.parent)
+            with open(temporary, "xb", opener=_private_opener) as handle:
+                handle.write(jpeg)
+            os.replace(temporary, target)
         finally:
             if temporary.exists():
                 temporary.unlink(missing_ok=True)
-        return target
 
     def image(self, photo_path: str | os.PathLike[str], key: str, size: int) -> Image.Image:
         """The thumbnail as an RGB Pillow image (made and cached first if needed; on a full disk it is

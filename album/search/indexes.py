@@ -1,10 +1,12 @@
 """The vector indexes of a library's encoders, kept in step with the catalogue.
 
-One hnswlib ``VectorIndex`` per model id, loaded (or rebuilt from the stored
-embeddings when missing, damaged or stale) the first time it is needed.
-The writer tells this set what changed (vectors added, photos removed) so
-the loaded indexes follow without a rebuild; a process that only reads
-(``persist=False``) never writes index files.
+One hnswlib ``VectorIndex`` per model id, loaded the first time it is
+needed; when it does not reflect the catalogue (another process wrote, or
+the saved file is stale, missing or damaged) it is caught up with the stored
+embeddings, or rebuilt from them, read in batches.  The writer tells this
+set what changed (vectors added, photos removed) so the loaded indexes
+follow without either; a process that only reads (``persist=False``) never
+writes index files.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from album.search.index import VectorIndex
 
 log = logging.getLogger(__name__)
 
-#: during long scans the indexes are saved this often (rebuilding 100,000 vectors takes minutes)
+#: during long scans the indexes are saved this often (a crash then costs a catch-up of minutes of work)
 SAVE_INTERVAL_S = 120
 
 
@@ -35,16 +37,19 @@ class IndexSet:
         self._last_save = time.monotonic()
 
     def get(self, model_id: str, dim: int) -> VectorIndex:
-        """The model's index, loaded or rebuilt if it does not reflect the catalogue (another process
-        may have written since)."""
+        """The model's index, loaded, caught up or rebuilt if it does not reflect the catalogue (another
+        process may have written since)."""
         index = self._indexes.get(model_id)
         if index is None or index.dim != dim:
             index = self._indexes[model_id] = VectorIndex(self.directory, model_id, dim)
         generation = self.catalogue.generation(model_id)
         if index.generation != generation and not index.load(generation):
-            ids, vectors = self.catalogue.embeddings(model_id)
-            log.info("rebuilding the index of %s from %d stored embeddings", model_id, len(ids))
-            index.rebuild(ids, vectors.reshape(len(ids), dim), generation, save=self.persist)
+            count = self.catalogue.count_embeddings(model_id)
+            started = time.monotonic()
+            how = index.refresh(lambda: self.catalogue.embedding_batches(model_id), count, generation,
+                                save=self.persist)
+            log.info("index of %s %s from %d stored embeddings in %.1f s", model_id, how, count,
+                     time.monotonic() - started)
         return index
 
     # -- following the writer ------------------------------------------------------

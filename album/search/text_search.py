@@ -1,15 +1,25 @@
-"""Photos found by words: a typed query against the library's text-space vectors.
+"""Photos found by words: a typed query against the library's text-model vectors.
 
-Indexing gives every photo a vector in the sentence encoder's space (the
-library's ``text`` encoder, the photo tower of ``vision.text_space``), kept
-in its own hnswlib index.  A query costs one sentence encoding (the words in
-a few prompt templates, ``TextEncoder.encode_query``) and one index lookup.
-The sentence encoder takes seconds to load, so it loads once: on the first
-query, or ahead of it with ``load`` from any thread (the app does so in the
-background once its window is up).  Queries are encoded on one torch thread:
-a handful of short sentences gain nothing from more, and lose much when
-indexing keeps the cores busy (measured: about 20 ms on one thread, 500 ms
-on two beside a running scan).  Scores are cosines in text space.
+Indexing gives every photo a vector of the photo tower of ``vision.text_space``
+(the library's ``text`` encoder): what it shows, in the sentence encoder's
+space, and what it looks like; kept in its own hnswlib index.  A query costs
+one sentence encoding (the words in a few prompt templates, with their
+dictionary senses: ``TextEncoder.encode_query``) and two index lookups: the
+photos nearest the words in text space, then, with the best few of them
+(from the model's feedback threshold on, and nearly as good as the best:
+``TextSpaceModel.feedback_rows``) as pseudo-relevance feedback, the photos
+nearest "these words, and looking like those" (``feedback_query``).  A query
+whose best text cosine is below that threshold (words that describe no
+photo) gets no feedback, so it still finds nothing.  Scores are those of
+the last lookup: ``(text cosine + w * appearance cosine) / (1 + w)``, or the
+text cosine alone.
+
+The sentence encoder and the dictionary take seconds to load, so they load
+once: on the first query, or ahead of it with ``load`` from any thread (the
+app does so in the background once its window is up).  Queries are encoded
+on one torch thread: a handful of short sentences gain nothing from more,
+and lose much when indexing keeps the cores busy (measured: about 20 ms on
+one thread, 500 ms on two beside a running scan).
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from album.errors import ModelUnavailable, UserFacingError
 from album.library.catalogue import Catalogue
@@ -28,9 +40,6 @@ if TYPE_CHECKING:
     from album.vision.text_encoder import TextEncoder
     from album.vision.text_space import TextSpaceModel
 
-#: Matches below this cosine are not shown by default: measured on 8 caltech50 classes, a query's
-#: cosine with photos of what it names is mostly 0.45-0.95, with other photos mostly below 0.4.
-DEFAULT_MIN_SCORE = 0.4
 NOT_INDEXED = ("No photo can be searched by words yet: photos become searchable as indexing reaches them "
                "(run 'album scan', or wait for the app to index them).")
 
@@ -61,21 +70,29 @@ class TextSearch:
         with self._lock:
             if self._models is None and self._unavailable is None:
                 try:
+                    from album.vision.imagenet_labels import load_dictionary
                     from album.vision.text_encoder import TextEncoder
                     from album.vision.text_space import load_text_model
 
                     model = load_text_model()
                     encoder = TextEncoder()
                     model.check_text_encoder(encoder)
+                    load_dictionary()
                     self._models = model, encoder
                 except ModelUnavailable as exc:
                     self._unavailable = str(exc)
             if self._unavailable is not None:
                 raise ModelUnavailable(self._unavailable)
 
+    @property
+    def default_min_score(self) -> float:
+        """The text model's threshold (loads it)."""
+        self.load()
+        return self._models[0].search.min_score
+
     def search(self, words: str, k: int, min_score: float | None = None) -> list[Match]:
-        """Up to ``k`` library photos that ``words`` describe, best first, from ``min_score`` (a cosine;
-        ``DEFAULT_MIN_SCORE`` when None)."""
+        """Up to ``k`` library photos that ``words`` describe, best first, from ``min_score`` (the text
+        model's threshold when None)."""
         if k < 1:
             raise UserFacingError("the number of results must be at least 1")
         if not words.split():
@@ -88,6 +105,11 @@ class TextSearch:
         if index.live == 0:
             raise UserFacingError(NOT_INDEXED)
         with one_torch_thread():
-            vector = encoder.encode_query(words)
-        return matches(self.catalogue, index.query(vector, k), k,
-                       DEFAULT_MIN_SCORE if min_score is None else min_score)
+            text_vector = encoder.encode_query(words)
+        hits = index.query(model.query_vector(text_vector), max(k, model.search.feedback_photos))
+        chosen = model.feedback_rows(np.array([score for _, score in hits], np.float32))
+        if len(chosen):
+            found, vectors = self.catalogue.embeddings(model.model_id, [hits[row][0] for row in chosen])
+            if len(found):
+                hits = index.query(model.feedback_query(text_vector, vectors), k)
+        return matches(self.catalogue, hits, k, model.search.min_score if min_score is None else min_score)

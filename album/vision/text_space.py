@@ -1,26 +1,38 @@
-"""The photo tower: pooled backbone features -> unit vectors in the sentence encoder's space.
+"""The photo tower of word search: pooled backbone features -> unit vectors of two parts.
 
-The starting point is zero-shot ConSE (Norouzi et al. 2014): the bundled
-classifier's softened probabilities (``temperature``) of a photo's ``top_k``
-ImageNet classes weight those classes' places in text space (the mean of
-the encoded name, lemmas and definition, ``imagenet_labels``).  A trained
-model adds a residual linear map inside text space, ``v + A v`` (zero at the
-start, so the untrained head *is* zero-shot; ``text_training`` fits it): a
-map of the whole space, shared by every concept, rather than of the photo
-features, which were measured to memorise the training photos.
-The head needs nothing but the pooled 1280-d features the library keeps,
-so photos get their text-space vectors without being decoded again.
+* What the photo shows, in the sentence encoder's space: zero-shot ConSE
+  (Norouzi et al. 2014), the bundled classifier's softened probabilities
+  (``temperature``) of the photo's ``top_k`` ImageNet classes weighting
+  those classes' places in text space (the mean of the encoded name, lemmas
+  and definition, ``imagenet_labels``).  A typed query's vector is in the
+  same space (``TextEncoder.encode_query``), so their cosine says how well
+  the words describe the photo.
+* What the photo looks like: its pooled features projected on the top
+  ``appearance_dims`` principal directions of the classifier's weights (no
+  photo chose them), unit length.  Word search uses it for pseudo-relevance
+  feedback: the photos the words find best say what the rest should look
+  like (``feedback_query``).
 
-A model file is safetensors (the classifier, class vectors and the
-residual map) plus a JSON card (``<name>.json``: the
-backbone, text encoder, settings, training record and metrics), loaded
-without unpickling anything.
+A photo vector is ``[A * text part, B * appearance part]`` (A = B = sqrt(1/2),
+unit length), so one inner-product index holds both and a query vector
+weighs them as it likes: ``query_vector`` gives the text cosine alone,
+``feedback_query`` ``(text cosine + w * appearance cosine) / (1 + w)``.
+The head needs nothing but the pooled 1280-d features the library keeps, so
+photos get their vectors without being decoded again.
+
+A model file is safetensors (the classifier, the class vectors and the
+appearance basis) plus a JSON card (``<name>.json``: the backbone, text
+encoder, settings, the search settings and how they were chosen), loaded
+without unpickling anything.  Nothing in it is trained: every setting was
+chosen on the training classes (``text_training``, benchmarks/text_search.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,32 +49,61 @@ from album.vision.imagenet_labels import NUM_CLASSES, imagenet_classes
 from album.vision.modelfile import card_path, save_model
 from album.vision.text_encoder import TextEncoder
 
-#: The shipped trained text model.
+#: The shipped text model.
 TEXT_MODEL = RESOURCES / "models" / "text.safetensors"
-#: Zero-shot settings, chosen on the training classes (benchmarks/text_search.py).
-DEFAULT_TOP_K = 20
+#: Photo tower settings, chosen on the training classes (benchmarks/text_search.py).
+DEFAULT_TOP_K = 50
 DEFAULT_TEMPERATURE = 2.0
+DEFAULT_APPEARANCE_DIMS = 256
+#: The weights of the text and appearance parts in a photo vector (unit length).
+TEXT_SCALE = APPEARANCE_SCALE = math.sqrt(0.5)
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How a query uses the photo vectors (no photo vector depends on them).
+
+    The feedback photos are the ``feedback_photos`` best by text cosine of those from
+    ``feedback_min_score`` on and within ``feedback_margin`` of the best; the final score is
+    ``(text cosine + feedback_weight * appearance cosine to their mean) / (1 + feedback_weight)``, or
+    the text cosine alone when no photo qualifies.  Results below ``min_score`` are not shown by default.
+    All but the margin were chosen on the training classes (benchmarks/text_search.py --choose).  The
+    margin is a guard for small libraries whose photos are mostly unrelated, where the best few by text
+    cosine are not alike and their mean would pull the best match down; on the training classes it
+    costs 0.001 mAP."""
+
+    feedback_photos: int = 10
+    feedback_weight: float = 4.0
+    feedback_min_score: float = 0.4
+    min_score: float = 0.475
+    feedback_margin: float = 0.05
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "SearchSettings":
+        return cls(int(values["feedback_photos"]), float(values["feedback_weight"]),
+                   float(values["feedback_min_score"]), float(values["min_score"]), float(values["feedback_margin"]))
 
 
 class TextSpaceHead(nn.Module):
-    """Pooled features (N, 1280) -> unit vectors (N, dim) in the text encoder's space."""
+    """Pooled features (N, 1280) -> unit vectors (N, text dim + appearance dims)."""
 
     def __init__(self, classifier_weight: torch.Tensor, classifier_bias: torch.Tensor, class_vectors: torch.Tensor,
-                 top_k: int = DEFAULT_TOP_K, temperature: float = DEFAULT_TEMPERATURE):
+                 appearance_basis: torch.Tensor, top_k: int = DEFAULT_TOP_K, temperature: float = DEFAULT_TEMPERATURE):
         super().__init__()
-        # the fixed parts are kept in float16 (half the file; the same values in training and use)
+        # the fixed parts are kept in float16 (half the file; the same values wherever they are used)
         self.register_buffer("classifier_weight", classifier_weight.detach().half())
         self.register_buffer("classifier_bias", classifier_bias.detach().half())
         self.register_buffer("class_vectors", class_vectors.detach().half())
+        self.register_buffer("appearance_basis", appearance_basis.detach().half())
         self.top_k = int(top_k)
         self.temperature = float(temperature)
-        self.dim = int(class_vectors.shape[1])
-        self.residual = nn.Linear(self.dim, self.dim)
-        nn.init.zeros_(self.residual.weight)
-        nn.init.zeros_(self.residual.bias)
+        self.text_dim = int(class_vectors.shape[1])
+        self.appearance_dims = int(appearance_basis.shape[0])
+        self.dim = self.text_dim + self.appearance_dims
 
     def config(self) -> dict:
-        return {"top_k": self.top_k, "temperature": self.temperature, "dim": self.dim}
+        return {"top_k": self.top_k, "temperature": self.temperature, "text_dim": self.text_dim,
+                "appearance_dims": self.appearance_dims, "dim": self.dim}
 
     def logits(self, features: torch.Tensor) -> torch.Tensor:
         """The bundled classifier's ImageNet logits."""
@@ -76,9 +117,12 @@ class TextSpaceHead(nn.Module):
         weights = torch.zeros_like(probabilities).scatter_(1, top.indices, top.values)
         return nn.functional.normalize(weights @ self.class_vectors.float(), dim=1)
 
-    def forward(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
-        zero_shot = self.zero_shot(features, logits)
-        return nn.functional.normalize(zero_shot + self.residual(zero_shot), dim=1)
+    def appearance(self, features: torch.Tensor) -> torch.Tensor:
+        """Unit projections of the features on the classifier's principal directions."""
+        return nn.functional.normalize(features.float() @ self.appearance_basis.float().T, dim=1)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.cat([TEXT_SCALE * self.zero_shot(features), APPEARANCE_SCALE * self.appearance(features)], dim=1)
 
 
 def class_vectors(text_encoder: TextEncoder) -> torch.Tensor:
@@ -88,23 +132,36 @@ def class_vectors(text_encoder: TextEncoder) -> torch.Tensor:
     return nn.functional.normalize(vectors.mean(dim=1), dim=1)
 
 
+def appearance_basis(classifier_weight: torch.Tensor, dims: int = DEFAULT_APPEARANCE_DIMS) -> torch.Tensor:
+    """(dims, 1280): the top right singular vectors of the classifier's weights, each signed so that
+    its largest entry is positive (the same basis on every machine)."""
+    _, _, directions = torch.linalg.svd(classifier_weight.double(), full_matrices=False)
+    directions = directions[:dims]
+    signs = torch.sign(directions.gather(1, directions.abs().argmax(dim=1, keepdim=True)))
+    return (directions * signs).float()
+
+
 def bundled_classifier() -> nn.Linear:
     """The bundled backbone's ImageNet classifier: Linear(1280, 1000) on the pooled features."""
     return get_backbone(DEFAULT_BACKBONE).build().network.classifier
 
 
 class TextSpaceModel:
-    """A photo tower with the names that keep its vectors apart from any other model's.
+    """A photo tower with the names that keep its vectors apart from any other model's, and the settings
+    of the queries over them.
 
     ``model_id`` changes whenever the head's weights or settings change; ``features_id`` is the
     backbone whose pooled features it reads; ``text_model_id`` the sentence encoder its space is."""
 
-    def __init__(self, head: TextSpaceHead, features_id: str, text_model_id: str, card: dict | None = None):
+    def __init__(self, head: TextSpaceHead, features_id: str, text_model_id: str, card: dict | None = None,
+                 search: SearchSettings | None = None):
         self.head = head.eval()
         self.features_id = features_id
         self.text_model_id = text_model_id
         self.card = card or {}
+        self.search = search or SearchSettings()
         self.dim = head.dim
+        self.text_dim = head.text_dim
         self.model_id = f"{features_id}+text:{self._weights_checksum()}"
 
     def _weights_checksum(self) -> str:
@@ -120,9 +177,42 @@ class TextSpaceModel:
         features = torch.as_tensor(np.asarray(features, dtype=np.float32))
         return self.head(features).cpu().numpy().astype(np.float32)
 
+    def query_vector(self, text_vector: np.ndarray) -> np.ndarray:
+        """The vector whose inner product with a photo vector is the text cosine of the query."""
+        vector = np.zeros(self.dim, np.float32)
+        vector[:self.text_dim] = text_vector / TEXT_SCALE
+        return vector
+
+    def text_scores(self, text_vector: np.ndarray, photo_vectors: np.ndarray) -> np.ndarray:
+        """The text cosines of photo vectors (N, dim) with a query (what ``query_vector`` scores)."""
+        return np.asarray(photo_vectors, np.float32) @ self.query_vector(text_vector)
+
+    def feedback_query(self, text_vector: np.ndarray, feedback: np.ndarray) -> np.ndarray:
+        """The vector whose inner product with a photo vector is ``(text cosine + w * cosine of its
+        appearance with the mean appearance of the ``feedback`` photo vectors) / (1 + w)``."""
+        feedback = np.asarray(feedback, np.float32).reshape(-1, self.dim)
+        if len(feedback) == 0:
+            return self.query_vector(text_vector)
+        centre = feedback[:, self.text_dim:].mean(axis=0)
+        weight = self.search.feedback_weight
+        vector = self.query_vector(text_vector)
+        vector[self.text_dim:] = weight * centre / np.linalg.norm(centre) / APPEARANCE_SCALE
+        return vector / (1.0 + weight)
+
+    def feedback_rows(self, text_scores: np.ndarray) -> np.ndarray:
+        """Which of some photos (their text cosines, the best among them) are the feedback: the
+        ``feedback_photos`` best from ``feedback_min_score`` on and within ``feedback_margin`` of the best
+        (indices, best first)."""
+        text_scores = np.asarray(text_scores)
+        order = np.argsort(-text_scores, kind="stable")[:self.search.feedback_photos]
+        if len(order) == 0:
+            return order
+        floor = max(self.search.feedback_min_score, float(text_scores[order[0]]) - self.search.feedback_margin)
+        return order[text_scores[order] >= floor]
+
     def photo_encoder(self, device: str = "cpu") -> Encoder:
         """The tower as one more encoder of a library: the bundled backbone with this head, so a scan
-        gives photos their text-space vectors from the same decode and backbone pass as the similarity
+        gives photos their vectors from the same decode and backbone pass as the similarity
         model's (or from the kept features, without decoding)."""
         encoder = Encoder(get_backbone(DEFAULT_BACKBONE), head=self.head, head_checksum=self.model_id.split("+", 1)[1],
                           device=device)
@@ -136,23 +226,26 @@ class TextSpaceModel:
         if text_encoder.model_id != self.text_model_id:
             raise ModelUnavailable(
                 f"the text search model was made for the sentence encoder {self.text_model_id}, but "
-                f"{text_encoder.model_id} is installed; reinstall album's text model or retrain it"
+                f"{text_encoder.model_id} is installed; reinstall album's text model or rebuild it"
             )
 
 
-def zero_shot_model(text_encoder: TextEncoder, top_k: int = DEFAULT_TOP_K,
-                    temperature: float = DEFAULT_TEMPERATURE) -> TextSpaceModel:
-    """The untrained photo tower (ConSE over the bundled classifier), built from the installed encoders."""
+def zero_shot_model(text_encoder: TextEncoder, top_k: int = DEFAULT_TOP_K, temperature: float = DEFAULT_TEMPERATURE,
+                    appearance_dims: int = DEFAULT_APPEARANCE_DIMS,
+                    search: SearchSettings | None = None) -> TextSpaceModel:
+    """The photo tower built from the installed encoders (ConSE over the bundled classifier, its appearance
+    basis); nothing trained."""
     classifier = bundled_classifier()
-    head = TextSpaceHead(classifier.weight, classifier.bias, class_vectors(text_encoder), top_k, temperature)
+    head = TextSpaceHead(classifier.weight, classifier.bias, class_vectors(text_encoder),
+                         appearance_basis(classifier.weight.detach(), appearance_dims), top_k, temperature)
     spec = get_backbone(DEFAULT_BACKBONE)
-    return TextSpaceModel(head, f"{spec.name}@{spec.weights_id()}", text_encoder.model_id)
+    return TextSpaceModel(head, f"{spec.name}@{spec.weights_id()}", text_encoder.model_id, search=search)
 
 
 def save_text_model(weights: Path, model: TextSpaceModel, card: dict) -> None:
     """Write ``weights`` (.safetensors) and its card (.json) beside it, as every album model file."""
     save_model(weights, model.head, {**card, "features_id": model.features_id, "text_model": model.text_model_id,
-                                     "model_id": model.model_id})
+                                     "search": asdict(model.search), "model_id": model.model_id})
 
 
 def load_text_model(weights: Path = TEXT_MODEL) -> TextSpaceModel:
@@ -163,10 +256,11 @@ def load_text_model(weights: Path = TEXT_MODEL) -> TextSpaceModel:
         state = load_file(str(weights))
         config = card["head"]
         head = TextSpaceHead(state["classifier_weight"], state["classifier_bias"], state["class_vectors"],
-                             config["top_k"], config["temperature"])
+                             state["appearance_basis"], config["top_k"], config["temperature"])
         head.load_state_dict(state)
+        search = SearchSettings.from_dict(card["search"])
     except FileNotFoundError as exc:
         raise ModelUnavailable(f"the text search model {exc.filename} does not exist") from None
-    except (KeyError, ValueError, RuntimeError, OSError, SafetensorError) as exc:
+    except (KeyError, ValueError, TypeError, RuntimeError, OSError, SafetensorError) as exc:
         raise ModelUnavailable(f"{weights} is not a valid album text search model: {exc}") from None
-    return TextSpaceModel(head, card["features_id"], card["text_model"], card)
+    return TextSpaceModel(head, card["features_id"], card["text_model"], card, search)

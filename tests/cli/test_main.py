@@ -122,20 +122,49 @@ def test_head_reads_one_line_and_album_ends_quietly(tmp_path, photo_dir):
     assert result.stdout == "{\n" and result.stderr == "" and result.returncode == 0
 
 
-def test_commands_that_need_no_model_never_import_torch(tmp_path, photo_dir):
-    """`album status` and `album --help` read the catalogue only: no PyTorch (seconds) at start."""
+#: what loads a network: seconds of imports that commands without a model must not pay
+HEAVY_MODULES = ("torch", "torchvision", "timm", "sentence_transformers", "onnxruntime")
+
+
+def test_commands_that_need_no_model_never_import_torch(grouped):
+    """`album status`, `album groups`, `album similar` of a library photo (by id or by path) and
+    `album --help` read the catalogue, the stored vectors and the index: no PyTorch (seconds) at start."""
     import subprocess
     import sys
 
-    library = tmp_path / "quick"
-    assert main(["--library", str(library), "add", str(photo_dir)]) == 0
-    code = ("import sys\nfrom album.cli import main\n"
-            f"assert main(['--library', {str(library)!r}, 'status', '--json']) == 0\n"
-            "assert 'torch' not in sys.modules, 'status imported torch'\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "assert 'torch' not in sys.modules, '--help imported torch'\n")
+    library, folder = grouped
+    lib = str(library.root)
+    photo = str(folder / "s0_a.jpg")
+    commands = [["--help"], ["status"], ["status", "--json"], ["groups"], ["groups", "--json"],
+                ["similar", photo, "--json"], ["similar", "1", "-k", "3"]]
+    code = (f"import json, sys\nfrom album.cli import main\nheavy = {HEAVY_MODULES!r}\nfound = {{}}\n"
+            f"for argv in {commands!r}:\n"
+            "    try:\n"
+            f"        code = main(['--library', {lib!r}, *argv])\n"
+            "    except SystemExit as exc:  # --help\n"
+            "        code = exc.code\n"
+            "    assert code == 0, argv\n"
+            "    found[' '.join(argv)] = [m for m in heavy if m in sys.modules]\n"
+            "print(json.dumps(found))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+    imported = json.loads(result.stdout.splitlines()[-1])
+    assert imported == {" ".join(argv): [] for argv in commands}
+
+
+def test_similar_without_the_network_answers_as_with_it(grouped, capsys):
+    """The same matches, scores and readable percentages as when the model is loaded."""
+    from album.engine import Album
+
+    library, folder = grouped
+    photo = str(folder / "s1_a.jpg")
+    code, out, _ = run(capsys, "--library", str(library.root), "similar", photo, "-k", "5")
+    with Album.open(library) as album:
+        album.warm_up()  # the network loaded
+        matches = album.similar_to_photo(album.photo_at(photo).id, 5)
+        scale = album.score_scale
+    assert code == 0 and out.splitlines() == [
+        f"{m.score:.3f}  {m.path}  ({scale.percent(m.score)} %, {scale.band(m.score)})" for m in matches]
 
 
 def test_search_by_words_prints_the_photos_best_first(capsys, library_dir, real_photo_dir):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from album.gui.folder_list import FolderList, folder_counts
+from album.gui.folder_list import FolderList, directories, folder_counts
 from album.gui.messages import Folders, Photos
 from album.library.records import FolderInfo
 from tests.gui.conftest import record
@@ -60,3 +62,9 @@ def test_choosing_a_subfolder_shows_only_its_photos(qtbot, stub_window):
     assert sorted(window.photo_model.item(r).id for r in range(window.photo_model.rowCount())) == [1, 2]
     window.folder_list.show_all()
     assert window.photo_model.rowCount() == 4
+
+
+def test_directories_are_what_os_path_dirname_says():
+    photos = [record(1, folder="/lib/2020"), record(2, folder="/lib/2020"), record(3, folder="")]
+    assert directories(photos) == {"/lib/2020": 2, "/": 1}
+    assert set(directories(photos)) == {os.path.dirname(p.path) for p in photos}

@@ -92,3 +92,24 @@ def test_columns_fill_the_width_and_file_names_can_be_shown(qtbot, grid):
     assert grid.visualRect(grid.model().index(0)).height() > square
     grid.set_show_names(False)
     assert grid.visualRect(grid.model().index(0)).height() == square
+
+
+def test_the_scroll_bar_appearing_does_not_lay_the_photos_out_again(qtbot, tmp_path):
+    """Cells are computed as if the scroll bar were shown, so the grid is laid out once, not again when the
+    scroll bar appears (with 100,000 photos a layout takes a quarter of a second)."""
+    loader = ThumbnailLoader(ThumbnailCache(tmp_path / "thumbs"))
+    model = PhotoListModel(loader)
+    view = PhotoGridView()
+    view.setModel(model)
+    view.resize(700, 500)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    model.set_photos([record(i) for i in range(3)])
+    qtbot.wait(10)
+    cell = view.gridSize()
+    model.set_photos([record(i) for i in range(3, 3000)])
+    qtbot.waitUntil(view.verticalScrollBar().isVisible, timeout=5_000)
+    qtbot.wait(200)  # QListView lays out again 100 ms after a resize it cares about
+    assert view.gridSize() == cell
+    loader.shutdown()

@@ -111,6 +111,37 @@ def test_grid_stays_fast_with_100000_photos(qtbot, loader):
     assert elapsed < 3.0, f"showing and scrolling 100,000 photos took {elapsed:.2f} s"
 
 
+def test_scrolling_never_makes_a_thumbnail_on_the_gui_thread(qtbot, loader, tmp_path, monkeypatch):
+    """Tiles without a thumbnail paint a placeholder at once; thumbnails are made in the pool and arrive."""
+    import threading
+
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (1600, 1200), (200, 80, 30)).save(photo)
+    threads = []
+    make = ThumbnailCache.image
+
+    def recording(cache, *args):
+        threads.append(threading.current_thread())
+        return make(cache, *args)
+
+    monkeypatch.setattr(ThumbnailCache, "image", recording)
+    model = PhotoListModel(loader)
+    view = PhotoGridView()
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.setModel(model)
+    view.show()
+    model.set_photos([record(i, str(photo)) for i in range(3000)])  # each its own key: never made before
+    bar = view.verticalScrollBar()
+    for _ in range(40):
+        bar.setValue(bar.value() + bar.pageStep())
+        view.viewport().repaint()
+        qtbot.wait(5)
+    qtbot.waitUntil(lambda: len(threads) > 20, timeout=10_000)
+    loader.forget_queued()
+    assert threading.main_thread() not in threads
+
+
 def test_drop_accepts_local_photos_only(qtbot, tmp_path):
     photo = tmp_path / "a.png"
     Image.new("RGB", (10, 10)).save(photo)

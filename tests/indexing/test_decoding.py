@@ -6,9 +6,10 @@ import os
 import time
 
 import pytest
+import torch
 
 from album.engine import Album
-from album.indexing.decoding import CRASHED, HUNG, DecodeJob, Decoded, ProcessDecoder, decode_job
+from album.indexing.decoding import CRASHED, HUNG, DecodeJob, Decoded, ProcessDecoder, decode_job, model_input
 from album.tasks import SynchronousExecutor
 from tests.conftest import make_photo
 
@@ -63,5 +64,19 @@ def test_worker_processes_decode_exactly_like_the_app_process(tmp_path, encoder)
 
     image, _ = load_image(path, min_side=encoder.decode_size)
     expected = encoder.preprocess(image)
-    assert (remote.tensor(encoder.features_id) == expected).all()
-    assert (local.tensor(encoder.features_id) == expected).all()
+    assert (model_input([remote], encoder.features_id)[0] == expected).all()
+    assert (model_input([local], encoder.features_id)[0] == expected).all()
+
+
+def test_a_batch_is_normalised_exactly_as_each_photo_alone(tmp_path, encoder):
+    """The batched normalisation gives the very values of ``preprocess.center_tensor`` photo by photo."""
+    from album.media.imageio import load_image
+
+    decoded, expected = [], []
+    for seed in range(5):
+        path = tmp_path / f"{seed}.jpg"
+        make_photo(seed, size=(300 + 40 * seed, 220)).save(path, quality=90)
+        decoded.append(decode_job(DecodeJob(str(path), encoder.decode_size,
+                                            ((encoder.features_id, encoder.preprocessing),))))
+        expected.append(encoder.preprocess(load_image(path, min_side=encoder.decode_size)[0]))
+    assert torch.equal(model_input(decoded, encoder.features_id), torch.stack(expected))

@@ -7,10 +7,13 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 from album.engine import Album
 from album.indexing import decoding, indexer
+from album.library.thumbnails import INDEXING_SIZE, ThumbnailCache, cache_key
+from album.media.hashing import content_hash
 from album.tasks import SynchronousExecutor
 from album.vision.backbones import BackboneSpec, PooledBackbone, Preprocessing
 from album.vision.encoder import Encoder
@@ -146,3 +149,25 @@ def test_the_active_set_is_kept_in_the_catalogue(library_paths, encoder, photo_d
     with Album.open(library_paths, model=encoder, executor=SynchronousExecutor()) as album:
         # an encoder attached in-process without a source cannot be loaded again: it is dropped
         assert [e["role"] for e in album.catalogue.active_models()] == ["similarity"]
+
+
+def test_indexing_makes_the_grid_thumbnails_from_its_own_decode(album, photo_dir, decodes, tmp_path):
+    cache = ThumbnailCache(album.paths.thumbnails)
+    first = sorted(photo_dir.rglob("*.jpg"))[0]  # its thumbnail, made before indexing, is kept as it is
+    made_before = cache.get(first, cache_key(content_hash(first), first), INDEXING_SIZE)
+    before = made_before.stat().st_mtime_ns
+    album.add_folder(photo_dir)
+    assert album.scan().new == 8
+    assert set(decodes.values()) == {1}  # one decode per photo made the vectors and the thumbnails
+    photos = album.catalogue.photo_rows()  # as the grid reads them
+    assert len(photos) == 8
+    reference = ThumbnailCache(tmp_path / "reference")
+    for photo in photos:
+        key = cache_key(photo.content_hash, photo.path, photo.mtime_ns, photo.size)
+        cached = cache.cached(key, INDEXING_SIZE)
+        assert cached is not None
+        with Image.open(cached) as thumbnail, Image.open(reference.get(photo.path, key, INDEXING_SIZE)) as made:
+            assert thumbnail.size == made.size and max(thumbnail.size) == INDEXING_SIZE
+            difference = np.abs(np.asarray(thumbnail, np.int16) - np.asarray(made, np.int16))
+            assert difference.mean() < 2
+    assert made_before.stat().st_mtime_ns == before

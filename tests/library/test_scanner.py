@@ -71,6 +71,23 @@ def test_move_between_library_folders_is_a_move(album, tmp_path, monkeypatch):
     assert [p.path for p in album.photos()] == [str(second / "x.jpg")]
 
 
+def test_a_folder_moved_to_another_library_folder_reported_at_its_source_first_is_a_move(album, tmp_path,
+                                                                                       monkeypatch):
+    first, second = tmp_path / "a", tmp_path / "b"
+    (first / "trip").mkdir(parents=True), second.mkdir()
+    for seed in range(3):
+        make_photo(seed).save(first / "trip" / f"{seed}.jpg")
+    album.add_folder(first), album.add_folder(second)
+    album.scan()
+    ids = sorted(p.id for p in album.photos())
+    shutil.move(first / "trip", second / "trip")
+    encoded = _count_encodes(monkeypatch)
+    summary = album.scan(folders=[str(first)])  # the watcher reports the source before the destination
+    assert (summary.moved, summary.removed, summary.new) == (3, 0, 0) and encoded == []
+    assert sorted(p.id for p in album.photos()) == ids
+    assert all(p.path.startswith(str(second / "trip")) for p in album.photos())
+
+
 def test_copy_of_a_known_photo_reuses_its_embedding(scanned, photo_dir, monkeypatch):
     encoded = _count_encodes(monkeypatch)
     shutil.copy(photo_dir / "photo_1.jpg", photo_dir / "copy.jpg")

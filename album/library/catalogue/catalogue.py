@@ -25,7 +25,8 @@ from album.errors import LibraryError
 from album.library import migrations
 from album.library.catalogue.groups import GroupStore
 from album.library.catalogue.scan_batch import ScanBatch
-from album.library.catalogue.vectors import chunks, drop_vectors, store_embeddings, store_features, unpack
+from album.library.catalogue.vectors import (READ_BATCH, chunks, drop_vectors, stack_rows, store_embeddings,
+                                             store_features, unpack)
 from album.library.records import PHOTO_COLUMNS, PhotoRecord, PhotoStatus
 from album.library.schema import BackboneFeatures, Embedding, Fingerprint, Folder, Meta, Model, Photo
 
@@ -251,13 +252,29 @@ class Catalogue:
         return None if blob is None else np.frombuffer(blob, "<f4")
 
     def embeddings(self, model_id: str, ids: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, vectors) of one model: all of them (for (re)building its index), or of these photos."""
+        """(ids, vectors) of one model, by photo id: all of them, or of those of these photos that have
+        one; vectors (0, 0) when there are none."""
+        batches = list(self.embedding_batches(model_id) if ids is None else self._embeddings_of(model_id, ids))
+        if not batches:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+        return np.concatenate([ids for ids, _ in batches]), np.concatenate([vectors for _, vectors in batches])
+
+    def embedding_batches(self, model_id: str, size: int = READ_BATCH) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All of one model's (ids, vectors), by photo id, ``size`` at a time, from one consistent read (for
+        (re)building its index without holding every vector twice)."""
         query = select(Embedding.photo_id, Embedding.vector).where(Embedding.model_id == model_id)
-        if ids is not None:
-            query = query.where(Embedding.photo_id.in_(list(ids)))
+        with self.engine.connect() as connection:
+            result = connection.execution_options(yield_per=size).execute(query.order_by(Embedding.photo_id))
+            for rows in result.partitions():
+                yield stack_rows(rows)
+
+    def _embeddings_of(self, model_id: str, ids: Sequence[int]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         with self.session() as session:
-            rows = session.execute(query.order_by(Embedding.photo_id)).all()
-        return np.array([row[0] for row in rows], np.int64), unpack([row[1] for row in rows])
+            for chunk in chunks(sorted(set(map(int, ids)))):
+                rows = session.execute(select(Embedding.photo_id, Embedding.vector).where(
+                    Embedding.model_id == model_id, Embedding.photo_id.in_(chunk)).order_by(Embedding.photo_id)).all()
+                if rows:
+                    yield stack_rows(rows)
 
     def count_embeddings(self, model_id: str) -> int:
         with self.session() as session:

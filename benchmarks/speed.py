@@ -1,0 +1,45 @@
+"""Every speed figure of the app in one table: indexing, queries, start-up (issue 12).
+
+    .venv/bin/python benchmarks/speed.py [--only indexing,queries,startup] [section options]
+
+Sections run one after the other, never at once (they are timings; run it
+on a quiet machine).  Options of each section: ``--help``.  The README's
+"Speed" table is this command's output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import os
+import time
+
+import speed_indexing
+import speed_queries
+import speed_startup
+from speed_table import table
+
+SECTIONS = {"indexing": speed_indexing, "queries": speed_queries, "startup": speed_startup}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run, comma-separated")
+    for module in SECTIONS.values():
+        module.add_arguments(parser)
+    args = parser.parse_args()
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(unknown)} (choose from {', '.join(SECTIONS)})")
+    figures = []
+    started = time.perf_counter()
+    for name in chosen:
+        figures += SECTIONS[name].figures(args)
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"{time.strftime('%Y-%m-%d')}, {time.perf_counter() - started:.0f} s in all\n")
+    print(table(figures))
+
+
+if __name__ == "__main__":
+    main()

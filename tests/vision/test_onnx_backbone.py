@@ -1,0 +1,66 @@
+"""Inference in ONNX Runtime gives the embeddings of the PyTorch reference, for every encoder of a library."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from album.vision import onnx_backbone
+from album.vision.modelfile import open_encoder
+from tests.conftest import make_photo
+
+
+def _reference(encoder, batch: torch.Tensor) -> np.ndarray:
+    """The embeddings of the eager PyTorch forward pass (the reference the runtime must equal)."""
+    with torch.inference_mode():
+        features = encoder.backbone(batch.contiguous(memory_format=torch.channels_last))
+    return encoder.embed_features(features)
+
+
+@pytest.mark.parametrize("choice", ["default", "text"])
+def test_every_encoder_of_a_library_embeds_in_onnx_runtime_as_in_pytorch(choice):
+    encoder = open_encoder(choice)
+    batch = torch.stack([encoder.preprocess(make_photo(seed)) for seed in range(6)])
+    embeddings = encoder.embed_batch(batch)
+    assert encoder.runtime == "onnxruntime"
+    reference = _reference(encoder, batch)
+    assert embeddings.shape == reference.shape
+    assert np.abs(embeddings - reference).max() < 1e-4
+    # a different batch size runs in the same graph
+    assert np.abs(encoder.embed_batch(batch[:1]) - reference[:1]).max() < 1e-4
+
+
+def test_the_user_can_keep_pytorch(monkeypatch):
+    monkeypatch.setenv(onnx_backbone.RUNTIME_VARIABLE, "torch")
+    encoder = open_encoder("default")
+    batch = torch.stack([encoder.preprocess(make_photo(1))])
+    assert np.abs(encoder.embed_batch(batch) - _reference(encoder, batch)).max() < 1e-6
+    assert encoder.runtime == "torch"
+
+
+def test_a_network_the_runtime_cannot_take_falls_back_to_pytorch_with_a_reason(monkeypatch, caplog):
+    def refuse(graph, threads):
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(onnx_backbone, "session", refuse)
+    encoder = open_encoder("default")
+    batch = torch.stack([encoder.preprocess(make_photo(2))])
+    with caplog.at_level(logging.WARNING, logger=onnx_backbone.__name__):
+        embeddings = encoder.embed_batch(batch)
+    assert encoder.runtime == "torch"
+    assert np.abs(embeddings - _reference(encoder, batch)).max() < 1e-6
+    assert "unsupported operator" in caplog.text and "PyTorch" in caplog.text
+
+
+def test_weights_loaded_after_the_encoder_was_built_are_the_ones_that_run():
+    """A fine-tuned backbone's weights are loaded into the module after construction: the graph is made
+    from the module as it is at the first inference."""
+    encoder = open_encoder("default")
+    with torch.no_grad():
+        for parameter in encoder.backbone.parameters():
+            parameter.mul_(0.5)
+    batch = torch.stack([encoder.preprocess(make_photo(3))])
+    assert np.abs(encoder.embed_batch(batch) - _reference(encoder, batch)).max() < 1e-4
