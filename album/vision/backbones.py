@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import urllib.error
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -21,28 +21,8 @@ import torch
 from torch import nn
 
 from album.errors import ModelUnavailable
+from album.vision.cropping import Preprocessing
 from album.vision.defaults import DEFAULT_BACKBONE  # noqa: F401 - the registry's default, re-exported
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-@dataclass(frozen=True)
-class Preprocessing:
-    """Resize the shorter side, centre-crop, scale and normalise."""
-
-    resize: int = 256
-    crop: int = 224
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Preprocessing":
-        return cls(int(data["resize"]), int(data["crop"]), tuple(data["mean"]), tuple(data["std"]))
-
 
 class PooledBackbone(nn.Module):
     """A classification network cut before its last layer: images in, pooled features out."""

@@ -1,13 +1,15 @@
-"""Backbone inference in ONNX Runtime: the same pooled features, about 2.5x faster than eager PyTorch.
+"""Backbone inference in ONNX Runtime: the same pooled features, about 4x as fast as eager PyTorch.
 
 Measured on this project's 2-core machine (EfficientNet-Lite0, 224 px,
-batch 32): eager PyTorch about 28 photos/s, channels-last about 50/s, ONNX
-Runtime about 130/s, equal to the PyTorch forward pass within 1e-5.  So
-every encoder's backbone runs here when ``onnxruntime`` is installed;
-PyTorch stays the reference (and the trainer).
+batch 32, ``benchmarks/speed.py``): eager PyTorch 23-29 photos/s,
+channels-last about 46/s, ONNX Runtime 100-130/s, equal to the PyTorch
+forward pass within 1e-5.  So every encoder's backbone runs here when
+``onnxruntime`` is installed; PyTorch stays the reference (and the trainer).
+Its threads do not spin while idle: spinning took the cores the decoder
+processes needed (indexing ran at 20 photos/s instead of 41).
 
 The graph is exported from the PyTorch module the first time it is needed,
-in memory (about 0.7 s; no file to go stale when weights change, e.g. a
+in memory (about 1 s; no file to go stale when weights change, e.g. a
 fine-tuned backbone loaded after the encoder was built), at the crop size
 of the encoder's preprocessing and any batch size.  Without onnxruntime, or
 when the export fails, ``load`` returns None and the caller keeps PyTorch,

@@ -30,13 +30,9 @@ from torchvision.transforms import functional as TF
 
 from album.errors import UserFacingError
 from album.vision.backbones import Preprocessing
+from album.vision.cropping import center_crop, resize
 
 _VIEW = re.compile(r"center|flip|near|aug\d+")
-
-
-def resize(image: Image.Image, p: Preprocessing) -> Image.Image:
-    """The shorter side resized to ``p.resize`` (bicubic, antialiased)."""
-    return TF.resize(image, p.resize, interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
 
 
 def normalise(image: Image.Image, p: Preprocessing) -> torch.Tensor:
@@ -51,11 +47,6 @@ def normalise_batch(pixels: Sequence[np.ndarray], p: Preprocessing) -> torch.Ten
     mean = torch.tensor(p.mean, dtype=torch.float32).view(1, -1, 1, 1)
     std = torch.tensor(p.std, dtype=torch.float32).view(1, -1, 1, 1)
     return batch.sub_(mean).div_(std).contiguous()
-
-
-def center_crop(image: Image.Image, p: Preprocessing) -> Image.Image:
-    """What inference sees, before normalising: resized, centre-cropped to ``p.crop``."""
-    return TF.center_crop(resize(image, p), [p.crop, p.crop])
 
 
 def center_tensor(image: Image.Image, p: Preprocessing) -> torch.Tensor:

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from album.engine import Album
-from album.indexing.decoding import CRASHED, HUNG, DecodeJob, Decoded, ProcessDecoder, decode_job, model_input
+from album.indexing.decoding import CRASHED, HUNG, DecodeJob, Decoded, ProcessDecoder, decode_job
+from album.indexing.indexer import model_input
 from album.tasks import SynchronousExecutor
 from tests.conftest import make_photo
 
