@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from speed_table import Figure, table
+from speed_table import Figure, run_alone
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BATCH = 32
@@ -241,11 +241,5 @@ def figures(args) -> list[Figure]:
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    print(table(figures(parser.parse_args())))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, add_arguments, figures)

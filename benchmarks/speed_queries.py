@@ -45,7 +45,7 @@ from album.library.catalogue import Catalogue, EncodedPhoto
 from album.search import index as index_module
 from album.search.index import VectorIndex
 from album.search.indexes import IndexSet
-from speed_table import Figure, table
+from speed_table import Figure, run_alone
 
 SECTION = "Queries"
 MODEL, DIM, K = "synthetic@1280", 1280, 10
@@ -285,11 +285,5 @@ def _percentiles(seconds: list[float]) -> str:
     return f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    print(table(figures(parser.parse_args())))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, add_arguments, figures)

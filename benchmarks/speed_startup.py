@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from speed_table import Figure, table  # noqa: E402
+from speed_table import Figure, run_alone  # noqa: E402
 
 SECTION = "Start-up"
 #: grid pages scrolled through (6 columns x 4 rows a page in a 1280 x 800 window)
@@ -201,14 +201,8 @@ def _timed(what: str, seconds: float, target: float) -> Figure:
     return Figure(SECTION, what, f"{seconds:.2f} s", f"≤ {target:g} s", seconds <= target)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    print(table(figures(parser.parse_args())))
-
-
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--window-child"]:
         window_child(Path(sys.argv[2]), float(sys.argv[3]))
     else:
-        main()
+        run_alone(__doc__, add_arguments, figures)

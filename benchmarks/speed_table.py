@@ -7,6 +7,7 @@ other (never at once: the figures are timings) and prints one markdown table.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 
@@ -28,3 +29,10 @@ HEADER = "| area | what | measured | target | |\n|---|---|---|---|---|"
 
 def table(figures: list[Figure]) -> str:
     return "\n".join([HEADER, *(figure.row() for figure in figures)])
+
+
+def run_alone(doc: str, add_arguments, figures) -> None:
+    """A section run as its own script: its options, its figures, one table."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    add_arguments(parser)
+    print(table(figures(parser.parse_args())))
