@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import re
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -72,8 +73,18 @@ def _identity(file: Path | BinaryIO) -> tuple[int, ...]:
     return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
-def _checksum(path: Path) -> str:
+#: how a saved index's sidecar checks the file: crc32 reads 500 MB in 0.3 s here, blake2b (the sidecars
+#: written before it, which name no kind) took 1.4 s, most of the time to answer a first query at 100k
+CHECKSUM = "crc32"
+
+
+def _checksum(path: Path, kind: str = CHECKSUM) -> str:
     with open(path, "rb") as handle:
+        if kind == "crc32":
+            value = 0
+            while block := handle.read(1 << 24):
+                value = zlib.crc32(block, value)
+            return f"{value:08x}"
         return hashlib.file_digest(handle, "blake2b").hexdigest()[:32]
 
 
@@ -113,7 +124,7 @@ class VectorIndex:
             source = _identity(self.path)
             fresh = (meta["model_id"] == self.model_id and meta["dim"] == self.dim
                      and generation in (None, meta["generation"]) and source[2] == meta["size"]
-                     and _checksum(self.path) == meta["checksum"])
+                     and _checksum(self.path, meta.get("checksum_kind", "blake2b")) == meta["checksum"])
             if not fresh:
                 log.info("index %s is stale; rebuilding", self.path.name)
                 return False
@@ -140,7 +151,8 @@ class VectorIndex:
             self._write_index(temporary)
             meta = {"model_id": self.model_id, "dim": self.dim, "generation": generation,
                     "deleted": sorted(self._deleted), "capacity": self._index.get_max_elements(),
-                    "size": temporary.stat().st_size, "checksum": _checksum(temporary)}
+                    "size": temporary.stat().st_size, "checksum": _checksum(temporary),
+                    "checksum_kind": CHECKSUM}
             _write_synced(meta_temporary, json.dumps(meta).encode())
             os.replace(temporary, self.path)
             os.replace(meta_temporary, self.meta_path)

@@ -66,3 +66,26 @@ def test_a_reader_never_writes_index_files(tmp_path):
     indexes.save()
     assert not (tmp_path / "index").exists() or not list((tmp_path / "index").iterdir())
     catalogue.close()
+
+
+def test_an_index_saved_with_the_older_checksum_still_loads_and_is_saved_with_the_faster_one(tmp_path):
+    import hashlib
+    import json
+
+    rng = np.random.default_rng(3)
+    vectors = _unit(rng, 50, 8)
+    index = VectorIndex(tmp_path, "m", 8)
+    index.rebuild(np.arange(50), vectors, generation=4)
+    meta = json.loads(index.meta_path.read_text())
+    assert meta["checksum_kind"] == "crc32"
+    with open(index.path, "rb") as handle:  # a sidecar as the previous release wrote it
+        meta["checksum"] = hashlib.file_digest(handle, "blake2b").hexdigest()[:32]
+    del meta["checksum_kind"]
+    index.meta_path.write_text(json.dumps(meta))
+    older = VectorIndex(tmp_path, "m", 8)
+    assert older.load(4) and older.live == 50
+    assert older.query(vectors[7], 1)[0][0] == 7
+    with open(index.path, "r+b") as handle:  # and a damaged file is refused, whichever the checksum
+        handle.seek(200)
+        handle.write(b"\xff" * 16)
+    assert not VectorIndex(tmp_path, "m", 8).load(4)
