@@ -16,8 +16,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyleOptionViewItem
 
 from album.gui.messages import GroupEntry
-from album.gui.photo_model import ThumbnailListModel, record_key
+from album.gui.photo_model import ThumbnailListModel
 from album.gui.tile_delegate import PLACEHOLDER, TileDelegate
+from album.library.thumbnails import photo_key
 
 GroupRole = Qt.UserRole + 10     # the GroupEntry
 CONFIRMED = QColor("#5cc98b")
@@ -31,7 +32,7 @@ def describe_group(entry: GroupEntry) -> str:
 
 class GroupListModel(ThumbnailListModel):
     def _key(self, item: GroupEntry) -> str:
-        return record_key(item.cover) if item.cover is not None else f"group-{item.info.id}"
+        return photo_key(item.cover) if item.cover is not None else f"group-{item.info.id}"
 
     @staticmethod
     def _path(item: GroupEntry) -> str:

@@ -20,7 +20,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from album.gui.messages import ScoredPhoto
 from album.gui.thumb_loader import ThumbnailLoader
-from album.library.thumbnails import cache_key
+from album.library.thumbnails import cache_key, photo_key
 
 PhotoRole = Qt.UserRole + 1      # the PhotoRecord (or None for a file outside the library)
 PathRole = Qt.UserRole + 2       # the photo's file path
@@ -28,10 +28,6 @@ ScoreRole = Qt.UserRole + 3      # similarity 0..1 (results only)
 FailureRole = Qt.UserRole + 4    # why no thumbnail could be made, or None
 
 MAX_INCREMENTAL_RUNS = 500
-
-
-def record_key(record) -> str:
-    return cache_key(record.content_hash, record.path, record.mtime_ns, record.size)
 
 
 def file_key(path: str) -> str:
@@ -141,7 +137,7 @@ class PhotoListModel(ThumbnailListModel):
     """The library grid: ``PhotoRecord``s, newest first."""
 
     def _key(self, item) -> str:
-        return record_key(item)
+        return photo_key(item)
 
     def _tooltip(self, item) -> str:
         text = super()._tooltip(item)
@@ -214,7 +210,7 @@ class MatchListModel(ThumbnailListModel):
     """Scored matches, best first (the similar strip and the results view)."""
 
     def _key(self, item: ScoredPhoto) -> str:
-        return record_key(item.record) if item.record is not None else file_key(item.path)
+        return photo_key(item.record) if item.record is not None else file_key(item.path)
 
     @staticmethod
     def _record(item: ScoredPhoto):

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from album.gui.grid_view import PhotoGridView
 from album.gui.messages import ScoredPhoto
-from album.gui.photo_model import MatchListModel, file_key, record_key
+from album.gui.photo_model import MatchListModel, file_key
 from album.gui.thumb_loader import ThumbnailLoader
 from album.library.records import PhotoRecord
+from album.library.thumbnails import photo_key
 
 QUERY_SIZE = 112
 
@@ -84,7 +85,7 @@ class ResultsView(QWidget):
         self.title.setText(f"Photos similar to {self._name}")
         self.subtitle.setText("Searching…")
         self._query_path = query_path
-        self._query_key = record_key(query_record) if query_record is not None else file_key(query_path)
+        self._query_key = photo_key(query_record) if query_record is not None else file_key(query_path)
         self._answered, self._error, self._outside = False, None, False
         self.model.set_matches([])
         self._update_query_image()

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QSizePolicy, QS
 from album.gui.elided_label import ElidedLabel
 from album.gui.grid_view import PhotoGridView
 from album.gui.messages import ScoredPhoto
-from album.gui.photo_model import MatchListModel, PhotoRole, describe_date, record_key
+from album.gui.photo_model import MatchListModel, PhotoRole, describe_date
 from album.gui.thumb_loader import ThumbnailLoader
 from album.gui.theme import ACCENT
 from album.library.records import GroupInfo, PhotoRecord
+from album.library.thumbnails import photo_key
 
 PREVIEW_SIZE = 512
 DEFAULT_THRESHOLD = 0.5
@@ -233,17 +234,17 @@ class SidePanel(QWidget):
     def _update_preview(self) -> None:
         if self.record is None:
             return
-        pixmap = self.loader.pixmap(record_key(self.record), self.record.path, PREVIEW_SIZE)
+        pixmap = self.loader.pixmap(photo_key(self.record), self.record.path, PREVIEW_SIZE)
         if pixmap is None:
             self.preview.setPixmap(QPixmap())
-            self.preview.setText(self.loader.failure(record_key(self.record)) or "Loading…")
+            self.preview.setText(self.loader.failure(photo_key(self.record)) or "Loading…")
             return
         area = self.preview.size()
         self.preview.setPixmap(pixmap.scaled(area.width(), area.height(), Qt.KeepAspectRatio,
                                              Qt.SmoothTransformation))
 
     def _on_thumbnail(self, key: str) -> None:
-        if self.record is not None and key == record_key(self.record):
+        if self.record is not None and key == photo_key(self.record):
             self._update_preview()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming

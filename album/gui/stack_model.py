@@ -19,11 +19,11 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from album.gui.group_model import CONFIRMED
 from album.gui.messages import DuplicateStack
-from album.gui.photo_model import record_key
 from album.gui.side_panel import human_size
 from album.gui.thumb_loader import ThumbnailLoader
 from album.gui.tile_delegate import ACCENT, CARD, CARD_HOVER, PLACEHOLDER
 from album.library.records import PhotoRecord
+from album.library.thumbnails import photo_key
 
 StackRole = Qt.UserRole + 20     # the DuplicateStack
 KeepRole = Qt.UserRole + 21      # the id of the photo kept
@@ -88,7 +88,7 @@ class StackListModel(QAbstractListModel):
         self.dataChanged.emit(index, index, [KeepRole])
 
     def thumbnail(self, row: int, photo: PhotoRecord) -> QPixmap | None:
-        key = record_key(photo)
+        key = photo_key(photo)
         self._rows_of_key.setdefault(key, set()).add(row)
         return self.loader.pixmap(key, photo.path, 2 * THUMB)
 

@@ -11,7 +11,7 @@ A job is plain data (path, decode size, the preprocessings wanted) and so is
 its answer (metadata, the centre crops as 8-bit pixels, a quarter of the
 bytes of float tensors, and the grid thumbnail as JPEG bytes), so they
 cross process boundaries cheaply; the
-crops are normalised in the app's process (``Decoded.tensor``).  Tests (and
+crops are normalised in the app's process (``indexer.model_input``).  Tests (and
 ``Album`` with an injected executor) decode in-process with
 ``InProcessDecoder``, which has the same interface.
 """
@@ -63,7 +63,6 @@ class Decoded:
     fingerprint: bytes | None = None
     #: the grid's thumbnail (JPEG bytes, ``thumbnails.thumbnail_jpeg``) when the job asked for one
     thumbnail: bytes | None = None
-
 
 
 def decode_job(job: DecodeJob) -> Decoded:

@@ -23,7 +23,7 @@ from album.indexing.decoding import DecodeJob, Decoded, InProcessDecoder, Proces
 from album.indexing.reheading import VectorsCallback, rehead
 from album.library.catalogue import Catalogue, EncodedPhoto
 from album.library.scanner import ScanSummary
-from album.library.thumbnails import INDEXING_SIZE, ThumbnailCache, cache_key
+from album.library.thumbnails import INDEXING_SIZE, ThumbnailCache, photo_key
 from album.library.schema import Photo
 from album.tasks import ProgressCallback, ProgressMeter, TaskControl
 from album.vision.encoder import Encoder
@@ -136,7 +136,7 @@ class Indexer:
                 item = Prepared(photo, needs, self.decoder.result(future, job))
                 refill()
                 if item.decoded.thumbnail is not None:
-                    self.thumbnails.store(_thumbnail_key(photo), INDEXING_SIZE, item.decoded.thumbnail)
+                    self.thumbnails.store(photo_key(photo), INDEXING_SIZE, item.decoded.thumbnail)
                 if item.error is not None:
                     self._record_failure(item, summary, counted_new)
                     meter.advance(1, item.photo.path)
@@ -154,7 +154,7 @@ class Indexer:
 
     def _thumbnail_size(self, photo: Photo) -> int:
         """The grid thumbnail to make while decoding ``photo``: none when it is cached already."""
-        if self.thumbnails is None or self.thumbnails.cached(_thumbnail_key(photo), INDEXING_SIZE):
+        if self.thumbnails is None or self.thumbnails.cached(photo_key(photo), INDEXING_SIZE):
             return 0
         return INDEXING_SIZE
 
@@ -188,7 +188,3 @@ class Indexer:
         if item.photo.id in counted_new:
             summary.new -= 1
         self.catalogue.mark_failed(item.photo.id, item.photo.content_hash, item.error)
-
-
-def _thumbnail_key(photo: Photo) -> str:
-    return cache_key(photo.content_hash, photo.path, photo.mtime_ns, photo.size)

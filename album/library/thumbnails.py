@@ -80,6 +80,12 @@ def jpeg_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def photo_key(photo) -> str:
+    """The key of a catalogue photo (a ``Photo`` row or a ``PhotoRecord``): indexing stores the grid's
+    thumbnail under it and the app looks it up by it."""
+    return cache_key(photo.content_hash, photo.path, photo.mtime_ns, photo.size)
+
+
 def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
