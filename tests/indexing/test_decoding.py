@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 import torch
 
 from album.engine import Album
-from album.indexing.decoding import CRASHED, HUNG, DecodeJob, Decoded, ProcessDecoder, decode_job
+from album.indexing.decoding import CRASHED, HUNG, DecodeJob, ProcessDecoder, decode_job
 from album.indexing.indexer import model_input
 from album.tasks import SynchronousExecutor
 from tests.conftest import make_photo
-
-
-def hostile_decode(job: DecodeJob) -> Decoded:
-    """A decoder with native bugs: it aborts the process on files named crash*, and hangs on hang*."""
-    name = os.path.basename(job.path)
-    if name.startswith("crash"):
-        os.abort()
-    if name.startswith("hang"):
-        time.sleep(3600)
-    return decode_job(job)
+from tests.indexing.hostile_decoder import hostile_decode
 
 
 @pytest.fixture
