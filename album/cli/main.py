@@ -147,9 +147,15 @@ def _similar(album, query: str, k: int, min_score: float | None):
 
 
 def cmd_status(args) -> int:
-    with open_album(args) as album:
-        status = album.status()
-        failures = album.failures()
+    from album.library.status_reader import StatusReport, read_status
+
+    # read-only, without SQLAlchemy or numpy (a fraction of the time); the engine opens the library when
+    # it would change something (a catalogue to create or migrate, encoders to rewrite)
+    report = read_status(LibraryPaths.resolve(args.library).catalogue)
+    if report is None:
+        with open_album(args) as album:
+            report = StatusReport(album.status(), [(photo.path, photo.failure) for photo in album.failures()])
+    status, failures = report.status, report.failures
     if args.json:
         models = [{"id": m.id, "role": m.role, "indexed": m.indexed} for m in status.models]
         print(json.dumps({"photos": status.photos, "indexed": status.indexed, "pending": status.pending,
@@ -166,8 +172,8 @@ def cmd_status(args) -> int:
     print("Folders:" if status.folders else "Folders: none (add one with 'album add FOLDER')")
     for folder in status.folders:
         print(f"  {folder}")
-    for photo in failures[:20]:
-        print(f"  unreadable: {photo.path}: {photo.failure}")
+    for path, failure in failures[:20]:
+        print(f"  unreadable: {path}: {failure}")
     if len(failures) > 20:
         print(f"  ... and {len(failures) - 20} more unreadable files")
     return 0

@@ -19,7 +19,6 @@ from album.errors import LibraryError
 from album.library.schema import SCHEMA_VERSION, Base, Meta
 
 
-
 def _v1_to_v2(connection: Connection) -> None:
     """Several encoders per library: the active set (with roles) replaces the one active model,
     and pooled backbone features are kept so that a new head re-encodes without the CNN."""
@@ -62,8 +61,15 @@ def _v2_to_v3(connection: Connection) -> None:
         " data BLOB NOT NULL)"))
 
 
+def _v3_to_v4(connection: Connection) -> None:
+    """An index of the embeddings by model (then photo): a model's vectors counted (``album status``),
+    read in photo order (index rebuilds) and found lacking without scanning every model's rows.  Not
+    on the model alone: SQLite would then read a model's vectors through it and sort them."""
+    connection.execute(text("CREATE INDEX ix_embeddings_model_id ON embeddings (model_id, photo_id)"))
+
+
 #: version -> step that upgrades a catalogue from that version to the next
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def stored_version(connection: Connection) -> int | None:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Enum, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from album.library.records import MemberRole, PhotoStatus
+# Bump SCHEMA_VERSION when the tables change, and add a step to ``migrations.MIGRATIONS``; it is defined
+# without SQLAlchemy, beside the reader of ``album status``.
+from album.library.status_reader import SCHEMA_VERSION
 
-#: Bump when the tables change, and add a step to ``migrations.MIGRATIONS``.
-SCHEMA_VERSION = 3
+__all__ = ["SCHEMA_VERSION", "Base", "Meta", "Folder", "Photo", "Model", "Embedding", "BackboneFeatures",
+           "PhotoGroup", "GroupMember", "Fingerprint"]
 
 
 class Base(DeclarativeBase):
@@ -69,6 +72,8 @@ class Model(Base):
 
 class Embedding(Base):
     __tablename__ = "embeddings"
+    #: a model's vectors, in photo order, without reading the other models' rows (schema 4)
+    __table_args__ = (Index("ix_embeddings_model_id", "model_id", "photo_id"),)
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
     model_id: Mapped[str] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
     #: float32, little-endian, L2-normalised

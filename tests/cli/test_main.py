@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -150,6 +151,42 @@ def test_commands_that_need_no_model_never_import_torch(grouped):
     assert result.returncode == 0, result.stderr
     imported = json.loads(result.stdout.splitlines()[-1])
     assert imported == {" ".join(argv): [] for argv in commands}
+
+
+@pytest.fixture
+def catalogued(tmp_path) -> Path:
+    """A library of 6 photos encoded by two models and one unreadable (the previous version's, migrated)."""
+    from album.engine import Album
+    from album.paths import LibraryPaths
+
+    paths = LibraryPaths.at(tmp_path / "catalogued").ensure()
+    shutil.copy(Path(__file__).parents[1] / "library" / "data" / "catalogue-v3.sqlite3", paths.catalogue)
+    Album.open(paths).close()
+    return paths.root
+
+
+def test_status_reads_the_catalogue_without_sqlalchemy_or_numpy(catalogued):
+    """`album status` (0.5 s at most on 100,000 photos) cannot pay for importing them (0.3-0.5 s)."""
+    import subprocess
+    import sys
+
+    code = ("import json, sys\nfrom album.cli import main\n"
+            f"assert main(['--library', {str(catalogued)!r}, 'status', '--json']) == 0\n"
+            f"print(json.dumps([m for m in ('sqlalchemy', 'numpy', *{HEAVY_MODULES!r}) if m in sys.modules]))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []
+    assert json.loads("\n".join(result.stdout.splitlines()[:-1]))["models"][1]["role"] == "text"
+
+
+@pytest.mark.parametrize("argv", [["status"], ["status", "--json"]])
+def test_status_prints_the_same_as_through_the_engine(catalogued, capsys, monkeypatch, argv):
+    from album.library import status_reader
+
+    fast = run(capsys, "--library", str(catalogued), *argv)
+    monkeypatch.setattr(status_reader, "read_status", lambda database: None)
+    assert run(capsys, "--library", str(catalogued), *argv) == fast
+    assert fast[0] == 0 and "+text:054b2934" in fast[1]  # the second model, in either form
 
 
 def test_similar_without_the_network_answers_as_with_it(grouped, capsys):

@@ -33,7 +33,7 @@ def test_version_1_becomes_the_current_version_after_a_backup(v1_library):
         with catalogue.engine.connect() as connection:
             version = connection.execute(text("SELECT value FROM meta WHERE key='schema_version'")).scalar()
             tables = {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
-        assert version == str(SCHEMA_VERSION) == "3"
+        assert version == str(SCHEMA_VERSION) == "4"
         assert {"backbone_features", "photo_groups", "group_members", "fingerprints"} <= tables
         assert catalogue.active_models() == [{"id": V1_MODEL, "role": "similarity"}]
         assert catalogue.count_photos() == {PhotoStatus.OK: 6, PhotoStatus.FAILED: 1}
@@ -99,3 +99,59 @@ def test_a_migrated_version_2_library_groups_its_photos_without_re_encoding(v2_l
         summary = album.regroup()
         assert summary.photos == 6
         assert album.catalogue.lacking(V2_MODEL) == set()
+
+
+V3 = Path(__file__).parent / "data" / "catalogue-v3.sqlite3"
+V3_TEXT_MODEL = "efficientnet_lite0@57934424+text:054b2934"
+EMBEDDINGS_INDEX = "ix_embeddings_model_id"
+
+
+def index_sql(database: Path, name: str) -> str | None:
+    with sqlite3.connect(database) as connection:
+        row = connection.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()
+    connection.close()
+    return row[0] if row else None
+
+
+@pytest.fixture
+def v3_library(tmp_path) -> LibraryPaths:
+    paths = LibraryPaths.at(tmp_path / "library").ensure()
+    shutil.copy(V3, paths.catalogue)
+    return paths
+
+
+def test_version_3_gains_the_embeddings_index_by_model_after_a_backup(v3_library, tmp_path):
+    catalogue = Catalogue(v3_library.catalogue)
+    try:
+        assert [entry["id"] for entry in catalogue.active_models()] == [V2_MODEL, V3_TEXT_MODEL]
+        assert catalogue.count_embeddings(V2_MODEL) == catalogue.count_embeddings(V3_TEXT_MODEL) == 6
+        assert catalogue.count_photos() == {PhotoStatus.OK: 6, PhotoStatus.FAILED: 1}
+        ids = [photo.id for photo in catalogue.photo_rows()]
+        assert len(catalogue.groups.list()) == 1 and len(catalogue.fingerprints(ids)) == 6
+        with catalogue.engine.connect() as connection:  # a model's vectors: counted and read in photo order by it
+            queries = ("SELECT count(*) FROM embeddings WHERE model_id = :m",
+                       "SELECT photo_id, vector FROM embeddings WHERE model_id = :m ORDER BY photo_id")
+            plans = [" ".join(row[3] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {q}"), {"m": V2_MODEL}))
+                     for q in queries]
+        assert all(EMBEDDINGS_INDEX in plan and "TEMP B-TREE" not in plan for plan in plans)
+    finally:
+        catalogue.close()
+    new = Catalogue(tmp_path / "new.sqlite3")  # a new catalogue has the very same index
+    new.close()
+    assert index_sql(v3_library.catalogue, EMBEDDINGS_INDEX) == index_sql(tmp_path / "new.sqlite3", EMBEDDINGS_INDEX)
+    assert index_sql(v3_library.catalogue, EMBEDDINGS_INDEX) is not None
+    backup = v3_library.catalogue.with_name(v3_library.catalogue.name + ".v3.bak")
+    with sqlite3.connect(backup) as connection:
+        assert connection.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("3",)
+    connection.close()
+    assert index_sql(backup, EMBEDDINGS_INDEX) is None
+
+
+def test_a_migrated_version_3_library_reports_and_finds_as_before(v3_library):
+    with Album.open(v3_library, model="default", executor=SynchronousExecutor()) as album:
+        status = album.status()
+        assert (status.photos, status.indexed, status.pending, status.failed) == (6, 6, 0, 1)
+        assert [(m.role, m.indexed) for m in status.models] == [("similarity", 6), ("text", 6)]
+        photo = album.photos()[0]
+        assert len(album.similar_to_photo(photo.id, k=10, min_score=-1)) == 5  # from the stored vectors
+        assert len(album.groups.list()) == 1
