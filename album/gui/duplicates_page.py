@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QHBoxLayout, QLa
 from album.gui import trash_dialog
 from album.gui.messages import Duplicates, DuplicateStack, TrashReport
 from album.gui.photo_actions import COPY_PATH, OPEN_DEFAULT, SHOW_IN_FOLDER, copy_path, open_with_default_app, show_in_folder
-from album.gui.stack_model import StackDelegate, StackListModel, StackRole, extras_size
+from album.gui.stack_model import KeepRole, StackDelegate, StackListModel, StackRole, extras_size
 from album.gui.side_panel import human_size
 from album.gui.thumb_loader import ThumbnailLoader
 from album.gui.view_or_message import ViewOrMessage
@@ -56,7 +56,8 @@ class StackView(QListView):
         index = self.indexAt(point)
         if not index.isValid():
             return index, None
-        return index, self.stack_delegate.photo_at(self.visualRect(index), index.data(StackRole), point)
+        return index, self.stack_delegate.photo_at(self.visualRect(index), index.data(StackRole),
+                                                  index.data(KeepRole), point)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt naming
         super().mousePressEvent(event)

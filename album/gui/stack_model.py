@@ -6,11 +6,15 @@ resolution, original format, sharpest) until the user picks another.
 ``StackDelegate`` paints a row: how many photos and the space the others
 take, then each photo with its resolution, format and size, the keeper
 outlined with a "KEEP" badge; ``photo_at`` tells which photo a point is on.
+A stack longer than its row is wide ends in a "+N" tile (the first photo not
+shown, dimmed: clicked, it is the current photo; double-clicked, the viewer
+opens there and pages through the rest); the keeper is always shown.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
@@ -99,6 +103,15 @@ class StackListModel(QAbstractListModel):
                 self.dataChanged.emit(index, index, [Qt.DecorationRole])
 
 
+@dataclass(frozen=True)
+class Slot:
+    """A photo a row shows, where; ``more`` > 0 on a "+N" tile: it stands for itself and ``more`` - 1 others."""
+
+    cell: QRect
+    photo: PhotoRecord
+    more: int = 0
+
+
 class StackDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
         return QSize(LEFT + 4 * (THUMB + GAP), THUMB + CAPTION + 2 * GAP)
@@ -108,11 +121,23 @@ class StackDelegate(QStyledItemDelegate):
         """Where the photo at ``position`` of a row is painted (its thumbnail and caption)."""
         return QRect(rect.left() + LEFT + position * (THUMB + GAP), rect.top() + GAP, THUMB, THUMB + CAPTION)
 
-    def photo_at(self, rect: QRect, stack: DuplicateStack, point: QPoint) -> PhotoRecord | None:
-        for position, photo in enumerate(stack.photos):
-            if self.cell(rect, position).contains(point):
-                return photo
-        return None
+    @classmethod
+    def slots(cls, rect: QRect, stack: DuplicateStack, keep: int) -> list[Slot]:
+        """The photos a row of width ``rect`` shows, in stack order; when they do not all fit, the last
+        cell is a "+N" tile for the rest, and the keeper, if it would be among them, takes the cell before."""
+        fits = max(1, (rect.width() - LEFT + GAP) // (THUMB + GAP))
+        photos = list(stack.photos)
+        if len(photos) <= fits:
+            return [Slot(cls.cell(rect, position), photo) for position, photo in enumerate(photos)]
+        shown = photos[:fits - 1]
+        if shown and all(photo.id != keep for photo in shown):
+            shown[-1] = next((photo for photo in photos if photo.id == keep), shown[-1])
+        rest = sorted((photo for photo in photos if photo not in shown), key=lambda photo: photo.id != keep)
+        return ([Slot(cls.cell(rect, position), photo) for position, photo in enumerate(shown)]
+                + [Slot(cls.cell(rect, len(shown)), rest[0], len(rest))])
+
+    def photo_at(self, rect: QRect, stack: DuplicateStack, keep: int, point: QPoint) -> PhotoRecord | None:
+        return next((slot.photo for slot in self.slots(rect, stack, keep) if slot.cell.contains(point)), None)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         stack: DuplicateStack = index.data(StackRole)
@@ -140,17 +165,16 @@ class StackDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#9aa3ad"))
         painter.drawText(text.adjusted(0, 24, 0, 0), Qt.AlignLeft | Qt.AlignTop | Qt.TextWordWrap,
                          f"the others take {human_size(extras_size(stack, keep))}")
-        for position, photo in enumerate(stack.photos):
-            cell = self.cell(option.rect, position)
-            if cell.left() > option.rect.right():
-                break
-            self._paint_photo(painter, option, model.thumbnail(index.row(), photo), photo, cell, photo.id == keep)
+        for slot in self.slots(option.rect, stack, keep):
+            pixmap = model.thumbnail(index.row(), slot.photo)
+            if slot.more:
+                self._paint_more(painter, option, pixmap, slot)
+            else:
+                self._paint_photo(painter, option, pixmap, slot.photo, slot.cell, slot.photo.id == keep)
         painter.restore()
 
     @staticmethod
-    def _paint_photo(painter: QPainter, option, pixmap: QPixmap | None, photo: PhotoRecord, cell: QRect,
-                     kept: bool) -> None:
-        square = QRect(cell.left(), cell.top(), THUMB, THUMB)
+    def _paint_thumbnail(painter: QPainter, pixmap: QPixmap | None, square: QRect) -> None:
         if pixmap is not None and not pixmap.isNull():
             size = pixmap.size().scaled(square.size(), Qt.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
@@ -158,6 +182,27 @@ class StackDelegate(QStyledItemDelegate):
             painter.drawPixmap(target, pixmap)
         else:
             painter.fillRect(square, PLACEHOLDER)
+
+    def _paint_more(self, painter: QPainter, option, pixmap: QPixmap | None, slot: Slot) -> None:
+        """The "+N" tile: the first photo not shown, dimmed, with how many are not shown."""
+        square = QRect(slot.cell.left(), slot.cell.top(), THUMB, THUMB)
+        self._paint_thumbnail(painter, pixmap, square)
+        painter.fillRect(square, QColor(0, 0, 0, 150))
+        big = QFont(option.font)
+        big.setBold(True)
+        big.setPointSizeF(big.pointSizeF() * 2)
+        painter.setFont(big)
+        painter.setPen(QColor("white"))
+        painter.drawText(square, Qt.AlignCenter, f"+{slot.more}")
+        painter.setFont(option.font)
+        painter.setPen(QColor("#9aa3ad"))
+        caption = QRect(slot.cell.left(), square.bottom() + 4, THUMB, CAPTION - 4)
+        painter.drawText(caption, Qt.AlignHCenter | Qt.AlignTop, f"{slot.more} more\ndouble-click to see all")
+
+    def _paint_photo(self, painter: QPainter, option, pixmap: QPixmap | None, photo: PhotoRecord, cell: QRect,
+                     kept: bool) -> None:
+        square = QRect(cell.left(), cell.top(), THUMB, THUMB)
+        self._paint_thumbnail(painter, pixmap, square)
         if kept:
             painter.setPen(QPen(CONFIRMED, 3))
             painter.drawRoundedRect(square.adjusted(1, 1, -1, -1), 4, 4)

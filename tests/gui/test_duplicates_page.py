@@ -61,6 +61,37 @@ def test_copies_and_similar_shots_are_shown_apart(qtbot, stub_window):
     page.view.viewport().grab()  # paints the rows
 
 
+def test_a_stack_longer_than_its_row_ends_in_a_plus_n_tile_and_keeps_the_keeper_in_sight(qtbot, stub_window):
+    window = stub_window()
+    window.stub.records = {i: record(i) for i in range(1, 13)}
+    window.stub.stacks = [Stack("burst", tuple(range(1, 13)), 12)]   # the keeper last
+    window.bridge.worker.photosChanged.emit(Photos(window.stub.records.values()))
+    window.folder_list.pageChosen.emit(DUPLICATES)
+    page = window.duplicates_page
+    qtbot.waitUntil(lambda: page.bursts_button.text() == "Similar shots (1)", timeout=TIMEOUT_MS)
+    page.bursts_button.click()
+    view = page.view
+    rect = view.visualRect(page.model.index(0))
+    stack = page.model.stacks()[0]
+    slots = view.stack_delegate.slots(rect, stack, 12)
+    assert 1 < len(slots) < 12 and all(slot.cell.right() <= rect.right() for slot in slots)
+    shown = [slot.photo.id for slot in slots[:-1]]
+    assert shown[-1] == 12 and shown[:-1] == list(range(1, len(shown)))   # the keeper takes the cell before
+    assert slots[-1].photo.id == len(shown) and slots[-1].more == 12 - len(shown)
+    assert [slot.more for slot in slots[:-1]] == [0] * len(shown)
+    assert view.photo_at(slots[-1].cell.center())[1].id == len(shown)
+    opened = []
+    window.duplicates.open_paths = lambda paths, row: opened.append((len(paths), row))
+    qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=slots[-1].cell.center())
+    assert opened == [(12, len(shown) - 1)]   # the viewer opens there, among all twelve
+    page.model.set_keep(0, 2)   # a keeper already in sight: the stack's order
+    assert [slot.photo.id for slot in view.stack_delegate.slots(rect, stack, 2)[:-1]] == list(range(1, len(shown) + 1))
+    view.viewport().grab()  # paints the tile
+    wide = rect.adjusted(0, 0, 13 * 142, 0)
+    assert [(slot.photo.id, slot.more) for slot in view.stack_delegate.slots(wide, stack, 12)] == [
+        (i, 0) for i in range(1, 13)]
+
+
 def test_nothing_found_says_so(qtbot, stub_window):
     window = stub_window()
     window.show_page(DUPLICATES)
