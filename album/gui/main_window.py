@@ -293,7 +293,12 @@ class MainWindow(QMainWindow):
         if self.pages.page() == Page.GROUP:
             self.groups.show_groups()
         elif self.pages.page() == Page.RESULTS and not self.search.back():
-            self.show_library()
+            self.leave_results()
+
+    def leave_results(self) -> None:
+        """Back to the page the searches began on (the library, the groups, a group, the duplicates)."""
+        origin = self.search.origin
+        self.show_library() if origin == Page.LIBRARY else self.pages.set_page(origin)
 
     def go_forward(self) -> None:
         self.search.forward()

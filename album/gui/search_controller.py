@@ -44,6 +44,8 @@ class SearchController(QObject):
         self.photo_model: PhotoListModel = grid.model()
         self.current: PhotoRecord | None = None
         self.history = SearchHistory()
+        #: the page the results page was opened from: Back from the first search returns there
+        self.origin = Page.LIBRARY
         self._panel_waits_for_index = False
         self._syncing = False
         grid.selectionModel().currentChanged.connect(self._on_view_current)
@@ -203,6 +205,8 @@ class SearchController(QObject):
         return search is not None
 
     def _run(self, search: Search) -> None:
+        if self.pages.page() in (Page.LIBRARY, Page.GROUPS, Page.GROUP, Page.DUPLICATES):
+            self.origin = self.pages.page()
         self.wordsShown.emit(search.words or "")
         if search.words is not None:
             self.results.show_searching_words(search.words)

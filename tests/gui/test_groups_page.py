@@ -78,6 +78,24 @@ def test_clicking_a_photo_lists_its_groups_and_a_group_opens_with_its_photos(qtb
     assert window.pages.page() == Page.GROUPS, "Esc from a group goes back to the groups"
 
 
+def test_back_from_a_search_begun_on_a_group_returns_to_the_group(qtbot, stub_window):
+    window = library_with_groups(qtbot, stub_window)
+    window.groups.open_group(1)
+    qtbot.waitUntil(lambda: window.group_page.model.rowCount() == 3, timeout=TIMEOUT_MS)
+    window.search.find_similar(window.stub.records[7])
+    assert window.pages.page() == Page.RESULTS
+    window.go_back()
+    assert window.pages.page() == Page.GROUP and window.group_page.title.text() == "cat"
+    window.go_forward()
+    assert window.pages.page() == Page.RESULTS
+    window.go_back()
+    window.go_back()   # from the group to the groups, as before
+    assert window.pages.page() == Page.GROUPS
+    window.search.find_similar(window.stub.records[7])
+    window.go_back()
+    assert window.pages.page() == Page.GROUPS
+
+
 def test_renaming_confirms_the_group_and_shows_its_new_name(qtbot, stub_window, monkeypatch):
     window = library_with_groups(qtbot, stub_window)
     monkeypatch.setattr(group_dialogs, "ask_name", lambda parent, title, label, text="": f"{text} Rex")
