@@ -4,28 +4,30 @@
 
 Sections run one after the other, never at once (they are timings; run it
 on a quiet machine).  Options of each section: ``--help``.  The README's
-"Speed" table is this command's output.
+"Speed" table is this command's output.  The sections are imported in
+``main``: the decoder processes import this script again, and should not
+import the sections with it.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
+import importlib
 import os
+import platform
 import time
 
-import speed_indexing
-import speed_queries
-import speed_startup
 from speed_table import table
 
-SECTIONS = {"indexing": speed_indexing, "queries": speed_queries, "startup": speed_startup}
+#: section name -> its module
+SECTIONS = {"indexing": "speed_indexing", "queries": "speed_queries", "startup": "speed_startup"}
 
 
 def main() -> None:
+    sections = {name: importlib.import_module(module) for name, module in SECTIONS.items()}
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run, comma-separated")
-    for module in SECTIONS.values():
+    for module in sections.values():
         module.add_arguments(parser)
     args = parser.parse_args()
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -35,7 +37,7 @@ def main() -> None:
     figures = []
     started = time.perf_counter()
     for name in chosen:
-        figures += SECTIONS[name].figures(args)
+        figures += sections[name].figures(args)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d')}, {time.perf_counter() - started:.0f} s in all\n")
     print(table(figures))

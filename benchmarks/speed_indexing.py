@@ -17,6 +17,10 @@ made once from real photos of ``../shared/data`` (upscaled; kept in
 * the naive pipeline: full decode, eager model, one photo at a time;
 * the same end to end on the 227 x 227 cub100 photos;
 * encoding an outside image (drag and drop), decode included.
+
+PyTorch is imported inside the functions, not at the top: the decoder
+processes import the main script again, as the app's do its command line,
+and torch would cost each of them a second or more of the scan's time.
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image
 
 from speed_table import Figure, run_alone
+
+if TYPE_CHECKING:
+    import torch
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BATCH = 32
@@ -63,13 +70,15 @@ def _rate(count: int, seconds: float) -> str:
     return f"{count / seconds:.1f} photos/s"
 
 
-def _fresh(encoder) -> torch.nn.Module:
+def _fresh(encoder) -> "torch.nn.Module":
     """A new copy of the encoder's backbone (a deep copy would share the network its forward calls)."""
     return encoder.backbone_spec.build().eval().requires_grad_(False)
 
 
-def runtimes(encoder, reference_batch: torch.Tensor) -> tuple[list[Figure], dict[str, float]]:
+def runtimes(encoder, reference_batch: "torch.Tensor") -> tuple[list[Figure], dict[str, float]]:
     """Forward-pass speed of each runtime on one batch, and its difference from eager PyTorch."""
+    import torch
+
     from album.vision import onnx_backbone
 
     backbone = _fresh(encoder)
@@ -145,6 +154,8 @@ def _warm(encoder, files: list[Path]) -> None:
 
 def floor(files: list[Path], encoder) -> float:
     """Photos/s of a tight loop: draft decode and the encoder's own (fastest) forward pass."""
+    import torch
+
     from album.media.imageio import load_image
 
     _warm(encoder, files)
@@ -158,6 +169,8 @@ def floor(files: list[Path], encoder) -> float:
 
 def naive(files: list[Path], encoder) -> float:
     """Photos/s: full decode, eager PyTorch, one photo at a time."""
+    import torch
+
     backbone = _fresh(encoder)
     with torch.no_grad():
         for _ in range(5):  # the first calls set kernels up (seconds each): not the pipeline's cost
@@ -171,8 +184,9 @@ def naive(files: list[Path], encoder) -> float:
 
 
 def end_to_end(files: list[Path]) -> tuple[float, float, int]:
-    """Seconds to open a new library and load the model (as the app does behind its window), then to
-    scan: every photo hashed, decoded, encoded, committed and indexed, the library grouped."""
+    """Seconds to open a new library and load what a scan needs (the models, their runtime, the decoders,
+    the grouping code: ``warm_up`` and ``prepare_scan``), then to scan: every photo hashed, decoded,
+    encoded, committed and indexed, the library grouped."""
     from album.engine import Album
     from album.paths import LibraryPaths
 
@@ -184,6 +198,7 @@ def end_to_end(files: list[Path]) -> tuple[float, float, int]:
         start = time.perf_counter()
         with Album.open(LibraryPaths.at(Path(scratch) / "library")) as album:
             album.warm_up()
+            album.prepare_scan()
             loaded = time.perf_counter()
             album.add_folder(folder)
             summary = album.scan()
@@ -203,6 +218,8 @@ def outside_image(files: list[Path], encoder) -> float:
 
 
 def figures(args) -> list[Figure]:
+    import torch
+
     from album.vision.modelfile import open_encoder
 
     files = camera_photos(args)
@@ -215,7 +232,8 @@ def figures(args) -> list[Figure]:
                                     f"{len(files)} 12 MP JPEGs", f"{floor_rate:.1f} photos/s"))
     load, scan, count = end_to_end(files)
     rate, with_load = count / scan, count / (load + scan)
-    found.append(Figure("Indexing", "open a new library, load the model, start the decoders",
+    found.append(Figure("Indexing", "open a new library, load both encoders and the grouping code, start the "
+                                    "decoders",
                         f"{load:.1f} s"))
     found.append(Figure("Indexing", f"indexing {count} 12 MP JPEGs once loaded (hash, decode, thumbnail, "
                                     "fingerprint, both encoders, commit, index, grouping)",

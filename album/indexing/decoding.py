@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: a decode that takes longer than this is taken for a hung decoder (a 100 MP PNG takes about 5 s here)
 DECODE_TIMEOUT_S = 60.0
+#: how much lower the decoders' scheduling priority is than the app's (see ``_quiet_worker``)
+NICENESS = 5
 CRASHED = "the image decoder crashed on this file"
 HUNG = f"the image decoder did not finish this file within {DECODE_TIMEOUT_S:.0f} s"
 
@@ -111,7 +113,9 @@ class ProcessDecoder:
     def start(self) -> None:
         """Start the worker processes now, from a side thread (starting them blocks for seconds while the
         server process they fork from imports the decoder), so neither the caller nor the first scan
-        waits for them."""
+        waits for them. Once they are started, it does nothing."""
+        if self._pool is not None:
+            return
         threading.Thread(target=self._boot, daemon=True, name="decoder-start").start()
 
     def _boot(self) -> None:
@@ -179,6 +183,9 @@ class ProcessDecoder:
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     # Workers fork from a clean server process that has imported the decoder (no torch: 0.4 s) once:
     # forking the app itself, which runs threads, is unsafe, and a fresh interpreter per worker is slow.
+    # Each worker also imports the main script again (multiprocessing's rule; ``python -m`` modules are
+    # spared): album's own imports only the command line, and a script that imports torch at its top costs
+    # every worker a second or more.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_worker)
@@ -194,11 +201,14 @@ def _ready() -> bool:
 
 
 def _quiet_worker() -> None:
-    """Worker processes ignore Ctrl-C (the main process decides when work stops) and end when the app
-    ends, even when it was killed."""
+    """Worker processes ignore Ctrl-C (the main process decides when work stops), end when the app ends,
+    even when it was killed, and yield the cores to the app's model threads: on equal terms they ran
+    ahead of the model, filled the window and sat idle while the app committed a batch, leaving a core
+    unused (a 300-photo scan here: 0.6-1.0 idle core-seconds, 0.3-0.4 at niceness 5, and 6 % faster)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(NICENESS)
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True, name="watch-parent").start()

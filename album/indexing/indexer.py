@@ -33,6 +33,14 @@ BATCH_SIZE = 32
 WINDOW = 3 * BATCH_SIZE
 
 
+def runners(encoders: Sequence[Encoder]) -> dict[str, Encoder]:
+    """The encoder whose backbone runs for each features id: the first of those sharing it, so one runtime
+    is loaded per backbone, however many heads use it."""
+    found: dict[str, Encoder] = {}
+    for encoder in encoders:
+        found.setdefault(encoder.features_id, encoder)
+    return found
+
 
 @dataclass
 class Prepared:
@@ -77,6 +85,7 @@ class Indexer:
                  thumbnails: ThumbnailCache | None = None):
         self.catalogue = catalogue
         self.encoders = list(encoders)
+        self.runners = runners(self.encoders)
         self.decoder = decoder
         #: where the grid's thumbnails made from the indexing decode go (None: not made)
         self.thumbnails = thumbnails
@@ -172,7 +181,8 @@ class Indexer:
         for features_id, encoders in groups.items():
             users = [item for item in batch if features_id in item.decoded.crops]
             # float16, as stored: a vector computed now equals one computed later from the stored features
-            features = encoders[0].features(model_input([item.decoded for item in users], features_id)).half().cpu()
+            batch_input = model_input([item.decoded for item in users], features_id)
+            features = self.runners[features_id].features(batch_input).half().cpu()
             for item, row in zip(users, features):
                 results[item.photo.id].features[features_id] = row.numpy()
             for encoder in encoders:

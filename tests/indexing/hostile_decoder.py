@@ -1,4 +1,5 @@
-"""A decoder with native bugs, for the crash-isolation tests, in a module of its own.
+"""A decoder with native bugs, for the crash-isolation tests, in a module of its own (and one that
+reports how its worker process is scheduled).
 
 The worker processes unpickle ``hostile_decode`` by importing this module;
 it imports only the decoder (no PyTorch, no test module), so a freshly
@@ -21,3 +22,8 @@ def hostile_decode(job: DecodeJob) -> Decoded:
     if name.startswith("hang"):
         time.sleep(3600)
     return decode_job(job)
+
+
+def niceness(job: DecodeJob) -> int:
+    """The niceness of the worker process that got ``job``."""
+    return os.nice(0)

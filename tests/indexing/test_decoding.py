@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 import torch
 
 from album.engine import Album
-from album.indexing.decoding import CRASHED, HUNG, DecodeJob, ProcessDecoder, decode_job
+from album.indexing.decoding import CRASHED, HUNG, NICENESS, DecodeJob, ProcessDecoder, decode_job
 from album.indexing.indexer import model_input
 from album.tasks import SynchronousExecutor
 from tests.conftest import make_photo
-from tests.indexing.hostile_decoder import hostile_decode
+from tests.indexing.hostile_decoder import hostile_decode, niceness
 
 
 @pytest.fixture
@@ -71,3 +72,28 @@ def test_a_batch_is_normalised_exactly_as_each_photo_alone(tmp_path, encoder):
                                             ((encoder.features_id, encoder.preprocessing),))))
         expected.append(encoder.preprocess(load_image(path, min_side=encoder.decode_size)[0]))
     assert torch.equal(model_input(decoded, encoder.features_id), torch.stack(expected))
+
+
+def test_starting_the_decoders_again_boots_nothing(monkeypatch):
+    decoder = ProcessDecoder(workers=1)
+    boots = []
+    monkeypatch.setattr(decoder, "_boot", lambda: boots.append(decoder._executor()))
+    try:
+        decoder.start()
+        deadline = time.monotonic() + 10
+        while not boots and time.monotonic() < deadline:
+            time.sleep(0.01)
+        decoder.start()
+        time.sleep(0.1)
+        assert len(boots) == 1
+    finally:
+        decoder.close()
+
+
+def test_the_decoders_yield_the_cores_to_the_app(tmp_path):
+    job = DecodeJob(str(tmp_path / "any.jpg"), 64, ())
+    decoder = ProcessDecoder(workers=1, decode=niceness)
+    try:
+        assert decoder.result(decoder.submit(job), job) == min(os.nice(0) + NICENESS, 19)
+    finally:
+        decoder.close()

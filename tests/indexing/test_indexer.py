@@ -171,3 +171,42 @@ def test_indexing_makes_the_grid_thumbnails_from_its_own_decode(album, photo_dir
             difference = np.abs(np.asarray(thumbnail, np.int16) - np.asarray(made, np.int16))
             assert difference.mean() < 2
     assert made_before.stat().st_mtime_ns == before
+
+
+def test_encoders_sharing_a_backbone_run_it_once_in_the_first_of_them(album, photo_dir, monkeypatch):
+    first, second = tiny_encoder(3), tiny_encoder(3, head=nn.Linear(12, 6))
+    assert first.features_id == second.features_id
+    assert indexer.runners([album.encoder, first, second]) == {album.encoder.features_id: album.encoder,
+                                                                 first.features_id: first}
+    album.attach_encoder(first, "a")
+    album.attach_encoder(second, "b")
+    ran = Counter()
+    original = Encoder.features
+
+    def counting(self, batch):
+        ran[self.model_id] += len(batch)
+        return original(self, batch)
+
+    monkeypatch.setattr(Encoder, "features", counting)
+    album.add_folder(photo_dir)
+    assert album.scan().new == 8
+    assert ran == {album.encoder.model_id: 8, first.model_id: 8}
+    assert album.catalogue.count_embeddings(second.model_id) == 8
+
+
+def test_prepare_scan_loads_each_backbone_runtime_and_the_grouping_code(album, monkeypatch):
+    import sys
+
+    from album.vision import onnx_backbone
+
+    first, second = tiny_encoder(4), tiny_encoder(4, head=nn.Linear(12, 6))
+    album.attach_encoder(first, "a")
+    album.attach_encoder(second, "b")
+    album.encoder.runtime  # the session's encoder keeps its runtime for the other tests
+    loaded = []
+    monkeypatch.setattr(onnx_backbone, "load", lambda backbone, crop, threads: loaded.append(backbone))
+    monkeypatch.delitem(sys.modules, "album.groups.clustering")
+    album.prepare_scan()
+    assert "album.groups.clustering" in sys.modules
+    assert first.backbone in loaded and second.backbone not in loaded
+    assert album.encoders.loaded("a") is first and album.encoders.loaded("b") is second
