@@ -149,7 +149,7 @@ class ProcessDecoder:
             self._replace(future.pool)
         except TimeoutError:
             log.warning("decoding %s timed out; restarting the decoder processes", job.path)
-            self._replace(future.pool, kill=True)
+            self._replace(future.pool)
         return self._alone(job)
 
     def _alone(self, job: DecodeJob) -> Decoded:
@@ -166,10 +166,11 @@ class ProcessDecoder:
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def _replace(self, broken: ProcessPoolExecutor, kill: bool = False) -> None:
-        """Retire ``broken`` (if it is still the current pool: a later one is healthy)."""
-        if kill:
-            _kill(broken)
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Retire ``broken`` (if it is still the current pool: a later one is healthy) and kill its
+        processes: one may be stuck in a hung decode beside the one that crashed, and a broken pool's
+        manager waits for each to end (so would this process, on exiting)."""
+        _kill(broken)
         if broken is self._pool:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
@@ -192,7 +193,7 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
-    for process in list(getattr(pool, "_processes", {}).values()):
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # None once shut down
         process.kill()
 
 

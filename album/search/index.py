@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 M = 24
 #: candidates kept while inserting: 200 built 3-4x slower; below 64 recall fell as the index grew
 EF_CONSTRUCTION = 64
-#: candidates kept while searching (at least): recall@10 0.989-0.993 at 100,000 clustered 1280-d vectors
+#: candidates kept while searching (at least): recall@10 0.988-0.993 at 100,000 clustered 1280-d vectors,
+#: 0.78 at 1,000,000 (too few there: see README "Speed")
 MIN_EF_SEARCH = 128
 #: a stale index is caught up unless more than this share of the vectors must be (re)inserted: a fresh
 #: graph then costs little more, and is better

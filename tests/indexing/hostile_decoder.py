@@ -15,12 +15,14 @@ from album.indexing.decoding import DecodeJob, Decoded, decode_job
 
 
 def hostile_decode(job: DecodeJob) -> Decoded:
-    """It aborts the process on files named crash*, and hangs on hang*."""
+    """It aborts the process on files named crash* (after a second, so that a hang* beside it has begun
+    hanging in the other worker), and hangs on hang* (for a minute)."""
     name = os.path.basename(job.path)
     if name.startswith("crash"):
+        time.sleep(1)
         os.abort()
     if name.startswith("hang"):
-        time.sleep(3600)
+        time.sleep(60)  # far beyond the tests' decode limit; not so long that a leaked worker could stall a run
     return decode_job(job)
 
 

@@ -39,6 +39,27 @@ def test_a_crashing_or_hanging_decoder_marks_only_its_file_failed(library_paths,
         # the pool was replaced: the next photo decodes normally
         make_photo(42).save(hostile_folder / "after.jpg")
         assert album.scan().new == 1 and album.status().indexed == 9
+    # no decoder is left behind (a hung one beside the crash would keep this process from exiting)
+    deadline = time.monotonic() + 10
+    while worker_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert worker_processes() == set()
+
+
+def worker_processes() -> set[int]:
+    """The live processes forked by this process's children (decoder workers come from the fork server);
+    read from /proc (Linux; elsewhere none are seen)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, ValueError, IndexError):
+            continue
+        if entry.isdigit() and fields[0] != "Z":
+            parents[int(entry)] = int(fields[1])
+    children = {pid for pid, parent in parents.items() if parent == os.getpid()}
+    return {pid for pid, parent in parents.items() if parent in children}
 
 
 def test_worker_processes_decode_exactly_like_the_app_process(tmp_path, encoder):
