@@ -1,186 +1,111 @@
 """The hnswlib index of one model's embeddings: a rebuildable cache.
 
-Labels are photo ids and the space is inner product on unit vectors, so a
-score is the cosine similarity.  The index is saved beside the catalogue
-with an atomic replace and a small JSON sidecar (model id, dimension, the
-catalogue generation it reflects, file size and checksum).  The embeddings
-stored in the catalogue are the source of truth.  A saved index that is
-intact but stale is caught up with them: every vector it holds (read in
-place from the file) is compared with theirs, and the difference added,
-replaced and removed.  One that is missing, damaged or made by another
-model, or whose difference is most of it, is rebuilt from them, batch by
-batch on every core.
+Labels are photo ids and scores are inner products of unit vectors: cosine
+similarities.  Every vector is kept in a half-precision store
+(``vector_store.py``).  The hnswlib graph of a small index holds the vectors
+themselves, and its scores are final; the graph of a large one holds their
+normalised projection on the embeddings' principal axes (``projection.py``),
+and its candidates are re-ranked on the stored vectors.  The index is saved
+beside the catalogue (``index_files.py``).  The embeddings stored in the
+catalogue are the source of truth.  A saved index that is intact but stale
+is caught up with them: every stored vector is compared with theirs, and the
+difference added, replaced and removed.  One that is missing, damaged, made
+by another model or an earlier release, or whose difference is most of it,
+is rebuilt from them on every core.
 
-The graph's parameters (``M``, ``EF_CONSTRUCTION``, ``MIN_EF_SEARCH``) were
-chosen by measuring build speed and recall@10 against exact search on
-1280-d vectors (``benchmarks/speed_queries.py``).  A saved index keeps the
-parameters it was built with, so files made with other values still load.
-
-Both new files are written (0600) and synced before either replaces its
-predecessor, so a full disk or a crash while saving leaves the previous
-pair in place; a failed save is logged in plain words and costs only a
-catch-up or a rebuild when the library is next opened.
+The graph's parameters (``M``, ``EF_CONSTRUCTION``, ``MIN_EF_SEARCH``,
+``CANDIDATES``) were chosen by measuring build speed and recall@10 against
+exact search (``benchmarks/speed_queries.py``, README "Speed").  A saved
+index keeps the parameters it was built with.
 """
 
 from __future__ import annotations
 
-import errno
-import hashlib
-import json
 import logging
 import os
-import re
-import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
 
 import hnswlib
 import numpy as np
 
+from album.search.index_files import IndexFiles, IndexState
+from album.search.projection import FIT_SAMPLE, Projection
+from album.search.vector_store import CHUNK, VectorStore
+
 log = logging.getLogger(__name__)
 
-#: links per element (twice as many at level 0): 24 rather than 16 lifted recall@10 at 100,000 vectors from
-#: 0.985 to 0.993 for a few % of build time and 1 % of memory
-M = 24
-#: candidates kept while inserting: 200 built 3-4x slower; below 64 recall fell as the index grew
-EF_CONSTRUCTION = 64
-#: candidates kept while searching (at least): recall@10 0.988-0.993 at 100,000 clustered 1280-d vectors,
-#: 0.78 at 1,000,000 (too few there: see README "Speed")
+#: links per element (twice as many at level 0) and candidates kept while inserting.  On a million clustered
+#: vectors in 192 principal axes, M 24 / ef_construction 64 found 0.87 of the exact ten (searching wider did
+#: not help: the graph was too coarse); M 32 / 100 finds 0.972 and builds in 6 minutes
+M = 32
+EF_CONSTRUCTION = 100
+#: candidates kept while searching: at least this many, and twice as many as are asked for
 MIN_EF_SEARCH = 128
+#: candidates a projected graph hands over for re-ranking on the full vectors (at least): 64 / 128 / 256
+#: found 0.969 / 0.972 / 0.972 of the exact ten at a million, re-ranking 128 costs about 0.1 ms
+CANDIDATES = 128
 #: a stale index is caught up unless more than this share of the vectors must be (re)inserted: a fresh
 #: graph then costs little more, and is better
 CATCH_UP_SHARE = 0.5
 
 #: (photo ids, vectors) batches, by photo id
 Batches = Iterable[tuple[np.ndarray, np.ndarray]]
-#: the start of hnswlib's index file (``HierarchicalNSW::saveIndex``), then ``count`` records of
-#: ``record`` bytes: level-0 links, the vector at ``data_offset``, the label after it
-_HEADER = np.dtype([("level0_offset", "<u8"), ("capacity", "<u8"), ("count", "<u8"), ("record", "<u8"),
-                    ("label_offset", "<u8"), ("data_offset", "<u8"), ("max_level", "<i4"), ("entry", "<u4"),
-                    ("max_m", "<u8"), ("max_m0", "<u8"), ("m", "<u8"), ("mult", "<f8"), ("ef_construction", "<u8")])
-
-
-def _layout(m: int, dim: int) -> tuple[int, int, int]:
-    """(data offset, label offset, size) of an element's record in the index file: its level-0 links (a
-    count and up to 2 ``m`` neighbours), its ``dim``-d vector, its label."""
-    links = 4 + 2 * m * 4
-    return links, links + 4 * dim, links + 4 * dim + 8
-
-
-def _identity(file: Path | BinaryIO) -> tuple[int, ...]:
-    """Which file this is: device, inode, size, time (a save replaces the file, so each save makes another)."""
-    status = os.stat(file) if isinstance(file, Path) else os.fstat(file.fileno())
-    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
-
-
-#: how a saved index's sidecar checks the file: crc32 reads 500 MB in 0.3 s here, blake2b (the sidecars
-#: written before it, which name no kind) took 1.4 s, most of the time to answer a first query at 100k
-CHECKSUM = "crc32"
-
-
-def _checksum(path: Path, kind: str = CHECKSUM) -> str:
-    with open(path, "rb") as handle:
-        if kind == "crc32":
-            value = 0
-            while block := handle.read(1 << 24):
-                value = zlib.crc32(block, value)
-            return f"{value:08x}"
-        return hashlib.file_digest(handle, "blake2b").hexdigest()[:32]
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb", opener=lambda name, flags: os.open(name, flags, 0o600)) as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 class VectorIndex:
     def __init__(self, directory: Path, model_id: str, dim: int):
         self.model_id = model_id
         self.dim = dim
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)
-        self.path = Path(directory) / f"{stem}.hnsw"
-        self.meta_path = self.path.with_suffix(".json")
-        self._index = self._empty(1024)
+        self._files = IndexFiles(Path(directory), model_id, dim)
         self.generation = -1
-        self._labels: set[int] = set()
-        self._deleted: set[int] = set()
-        #: the identity of the file the index was loaded from (None: built here)
-        self._source: tuple[int, ...] | None = None
+        self._projection = Projection()
+        self._store = VectorStore(dim)
+        self._graph = self._empty(1024)
+        self._deleted: set[int] = set()  # labels marked deleted in the graph
 
     def _empty(self, capacity: int) -> hnswlib.Index:
-        index = hnswlib.Index(space="ip", dim=self.dim)
-        index.init_index(max_elements=capacity, ef_construction=EF_CONSTRUCTION, M=M)
-        index.set_ef(MIN_EF_SEARCH)
-        return index
+        graph = hnswlib.Index(space="ip", dim=self._projection.dim(self.dim))
+        graph.init_index(max_elements=capacity, ef_construction=EF_CONSTRUCTION, M=M)
+        graph.set_ef(MIN_EF_SEARCH)
+        return graph
+
+    @property
+    def projected(self) -> bool:
+        return not self._projection.identity
 
     # -- persistence ---------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return self._files.graph_path
+
+    @property
+    def vectors_path(self) -> Path:
+        return self._files.vectors_path
+
+    @property
+    def meta_path(self) -> Path:
+        return self._files.meta_path
+
     def load(self, generation: int | None) -> bool:
         """Load the saved index if it is intact and reflects ``generation`` (None: whichever it reflects,
         to be caught up)."""
-        try:
-            meta = json.loads(self.meta_path.read_text())
-            source = _identity(self.path)
-            fresh = (meta["model_id"] == self.model_id and meta["dim"] == self.dim
-                     and generation in (None, meta["generation"]) and source[2] == meta["size"]
-                     and _checksum(self.path, meta.get("checksum_kind", "blake2b")) == meta["checksum"])
-            if not fresh:
-                log.info("index %s is stale; rebuilding", self.path.name)
-                return False
-            index = hnswlib.Index(space="ip", dim=self.dim)
-            index.load_index(str(self.path), max_elements=max(int(meta["capacity"]), 1))
-            if _identity(self.path) != source:  # another process saved meanwhile (saves replace the file)
-                raise OSError("it was replaced while being read")
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-            log.info("index %s unusable (%s); rebuilding", self.path.name, exc)
+        state = self._files.read(generation)
+        if state is None:
             return False
-        index.set_ef(MIN_EF_SEARCH)
-        self._index, self.generation, self._source = index, int(meta["generation"]), source
-        self._labels = set(map(int, index.get_ids_list()))
-        self._deleted = set(map(int, meta["deleted"]))
+        state.graph.set_ef(MIN_EF_SEARCH)
+        self._graph, self._store, self._projection = state.graph, state.store, state.projection
+        self._deleted, self.generation = state.deleted, state.generation
         return True
 
     def save(self, generation: int) -> bool:
-        """Write the index and its sidecar atomically (temp files, fsync, replace); False, with a plain
-        warning, when they cannot be written (a full disk): the files saved before stay as they were."""
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        meta_temporary = self.meta_path.with_name(self.meta_path.name + ".tmp")
-        try:
-            self._write_index(temporary)
-            meta = {"model_id": self.model_id, "dim": self.dim, "generation": generation,
-                    "deleted": sorted(self._deleted), "capacity": self._index.get_max_elements(),
-                    "size": temporary.stat().st_size, "checksum": _checksum(temporary),
-                    "checksum_kind": CHECKSUM}
-            _write_synced(meta_temporary, json.dumps(meta).encode())
-            os.replace(temporary, self.path)
-            os.replace(meta_temporary, self.meta_path)
-        except (OSError, RuntimeError) as exc:
-            for leftover in (temporary, meta_temporary):
-                leftover.unlink(missing_ok=True)
-            full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
-            log.warning("could not save the search index %s (%s); the copy saved before is kept, and the "
-                        "index is rebuilt from the catalogue the next time the library is opened",
-                        self.path, "the disk is full" if full else exc)
+        """Write the index atomically; False, with a plain warning, when it cannot be written (a full
+        disk): the files saved before stay as they were."""
+        state = IndexState(self._graph, self._store, self._projection, self._deleted, generation)
+        if not self._files.write(state):
             return False
         self.generation = generation
         return True
-
-    def _write_index(self, temporary: Path) -> None:
-        """hnswlib's own writer, then a check that nothing was cut short (it does not report a full
-        disk), a private mode and an fsync."""
-        temporary.unlink(missing_ok=True)
-        self._index.save_index(str(temporary))
-        # hnswlib writes, per element, its level-0 record (links of up to 2 M neighbours, the vector and
-        # the label) and the size of its upper-level links: a shorter file was cut short
-        expected = self._index.get_current_count() * (_layout(self._index.M, self.dim)[2] + 4)
-        if temporary.stat().st_size < expected:
-            raise OSError(errno.ENOSPC, "the index file was cut short")
-        os.chmod(temporary, 0o600)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
 
     # -- following the catalogue -----------------------------------------------
     def rebuild(self, ids: np.ndarray, vectors: np.ndarray, generation: int, save: bool = True) -> None:
@@ -199,28 +124,22 @@ class VectorIndex:
         return "caught up" if caught_up else "rebuilt"
 
     def _catch_up(self, batches: Batches, count: int) -> bool:
-        """Compare every vector saved in the file just loaded with ``batches``, then insert the new and
-        the changed and remove the gone; False, having changed nothing, when the file cannot be read
-        back, when more than ``CATCH_UP_SHARE`` of the vectors would be (re)inserted, or when the
-        removed would outnumber the live."""
-        saved = self._saved_vectors()
-        if saved is None:
-            return False
-        labels, rows, vectors = saved
-        seen = np.zeros(len(labels), bool)
+        """Compare every stored vector with ``batches``, then insert the new and the changed and remove the
+        gone; False, having changed nothing, when more than ``CATCH_UP_SHARE`` of the vectors would be
+        (re)inserted, or when the removed would outnumber the live."""
+        live = self._store.live_rows()
+        seen = np.zeros(self._store.rows, bool)
         stale: list[tuple[np.ndarray, np.ndarray]] = []
         stale_count = 0
         for ids, batch in batches:
-            at = np.minimum(np.searchsorted(labels, ids), max(len(labels) - 1, 0))
-            present = labels[at] == ids if len(labels) else np.zeros(len(ids), bool)
-            differs = ~present
-            differs[present] = np.any(vectors[rows[at[present]]] != batch[present], axis=1)
-            seen[at[present]] = True
+            rows = self._store.rows_of(ids)
+            differs = self._store.differs(rows, batch)
+            seen[rows[rows >= 0]] = True
             stale_count += int(differs.sum())
             if stale_count > CATCH_UP_SHARE * count:
                 return False
             stale.append((ids[differs], batch[differs]))
-        gone = labels[~seen]
+        gone = self._store.ids(live[~seen[live]])
         if len(self._deleted) + len(gone) > count:
             return False
         self.remove(gone)
@@ -228,34 +147,30 @@ class VectorIndex:
             self.add(ids, batch)
         return True
 
-    def _saved_vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The live elements of the saved file, read in place from hnswlib's layout (its ``get_items``
-        makes a Python float of each component: 2 s for 5,000 1280-d vectors): their labels in order,
-        the row of each, and the vectors of all rows; None when the file is empty or does not hold, in
-        that layout, what was loaded from it."""
-        count = self._index.get_current_count()
-        data, label, record = _layout(self._index.M, self.dim)
-        with open(self.path, "rb") as handle:
-            header = np.fromfile(handle, _HEADER, count=1)
-            if (count == 0 or _identity(handle) != self._source or len(header) != 1
-                    or [int(header[0][field]) for field in ("count", "data_offset", "label_offset", "record")]
-                    != [count, data, label, record]):
-                return None
-            records = np.memmap(handle, np.uint8, "r", _HEADER.itemsize, (count, record))
-        vectors = records[:, data:label].view("<f4")
-        labels = records[:, label:record].view("<u8")[:, 0].astype(np.int64)
-        rows = np.flatnonzero(~np.isin(labels, list(self._deleted)))
-        rows = rows[np.argsort(labels[rows])]
-        sample = rows[:: max(1, len(rows) // 4)]
-        if not np.array_equal(self._index.get_items(labels[sample], return_type="numpy"), vectors[sample]):
-            return None
-        return labels[rows], rows, vectors
-
     def _build(self, batches: Batches, count: int) -> None:
-        self._index = self._empty(max(1024, int(count * 1.25)))
-        self._labels, self._deleted, self._source = set(), set(), None
-        for ids, vectors in batches:
-            self.add(ids, vectors)
+        self._store, self._deleted = VectorStore(self.dim), set()
+        self._store.reserve(count)
+        if Projection.wanted(count, self.dim):
+            for ids, vectors in batches:
+                self._store.put(ids, vectors)
+            self._project()
+        else:
+            self._projection = Projection()
+            self._graph = self._empty(max(1024, int(count * 1.25)))
+            for ids, vectors in batches:
+                self.add(ids, vectors)
+
+    def _project(self) -> None:
+        """Fit the principal axes on (a sample of) the stored vectors and build the graph anew on them."""
+        live = self._store.live_rows()
+        sample = np.random.default_rng(0).choice(live, min(len(live), FIT_SAMPLE), replace=False)
+        self._projection = Projection.fit(self._store.vectors(np.sort(sample)))
+        self._graph = self._empty(max(1024, int(len(live) * 1.25)))
+        self._deleted = set()
+        for ids, vectors in self._store.chunks(live):
+            self._graph.add_items(self._projection.apply(vectors), ids, num_threads=os.cpu_count() or 1)
+        log.info("index %s now searches %d vectors through %d principal axes", self.path.name, len(live),
+                 self._projection.dim(self.dim))
 
     def _reflect(self, generation: int, save: bool) -> None:
         """The index now reflects ``generation``; saved when ``save`` (a failed save costs a catch-up or
@@ -266,43 +181,76 @@ class VectorIndex:
 
     # -- updates -------------------------------------------------------------
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Insert or replace vectors (a re-added id is un-deleted)."""
+        """Insert or replace vectors (a re-added id is un-deleted); past ``PROJECT_FROM`` vectors, the
+        graph moves to the principal axes."""
         if len(ids) == 0:
             return
-        ids = [int(label) for label in ids]
-        needed = self._index.get_current_count() + sum(1 for label in ids if label not in self._labels)
-        if needed > self._index.get_max_elements():
-            self._index.resize_index(max(needed, self._index.get_max_elements() * 2))
-        self._index.add_items(np.asarray(vectors, np.float32), ids, num_threads=os.cpu_count() or 1)
-        self._labels.update(ids)
-        self._deleted.difference_update(ids)
+        ids, vectors = np.asarray(ids, np.int64), np.asarray(vectors, np.float32)
+        new = (self._store.rows_of(ids) < 0) & ~np.isin(ids, list(self._deleted))
+        self._store.put(ids, vectors)
+        if not self.projected and Projection.wanted(self._store.live, self.dim):
+            self._project()
+            return
+        needed = self._graph.get_current_count() + int(new.sum())
+        if needed > self._graph.get_max_elements():
+            self._graph.resize_index(max(needed, self._graph.get_max_elements() * 2))
+        self._graph.add_items(self._projection.apply(vectors), ids, num_threads=os.cpu_count() or 1)
+        self._deleted.difference_update(ids.tolist())
 
     def remove(self, ids) -> None:
-        for label in map(int, ids):
-            if label in self._labels and label not in self._deleted:
-                self._index.mark_deleted(label)
-                self._deleted.add(label)
+        ids = np.unique(np.asarray(list(ids), np.int64))
+        ids = ids[self._store.rows_of(ids) >= 0]
+        for label in ids.tolist():
+            self._graph.mark_deleted(label)
+        self._deleted.update(ids.tolist())
+        self._store.remove(ids)
 
     @property
     def live(self) -> int:
-        return len(self._labels) - len(self._deleted)
+        return self._store.live
 
     # -- queries -------------------------------------------------------------
+    def _candidates(self, k: int) -> int:
+        """How many the graph is asked for: ``k``, or more to re-rank when it holds projections."""
+        return min(self.live, max(k, CANDIDATES) if self.projected else k)
+
     def query(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Up to ``k`` (photo id, cosine similarity) pairs, best first."""
         k = min(k, self.live)
         if k <= 0:
             return []
-        self._index.set_ef(max(MIN_EF_SEARCH, 2 * k))
+        vector = np.asarray(vector, np.float32).reshape(1, -1)
+        wanted = self._candidates(k)
+        self._graph.set_ef(max(MIN_EF_SEARCH, 2 * wanted))
         while True:
             try:
-                labels, distances = self._index.knn_query(np.asarray(vector, np.float32).reshape(1, -1), k=k)
+                labels, distances = self._graph.knn_query(self._projection.apply(vector), k=wanted)
                 break
-            except RuntimeError:  # too few reachable live elements for k (after many deletions)
-                if k == 1:
+            except RuntimeError:  # too few reachable live elements (after many deletions)
+                if wanted == 1:
                     return []
-                k = max(1, k // 2)
-        return [(int(label), float(1.0 - distance)) for label, distance in zip(labels[0], distances[0])]
+                wanted = max(1, wanted // 2)
+        ids, scores = self._ranked(labels, distances, vector, k)
+        return [(int(label), float(score)) for label, score in zip(ids[0], scores[0])]
+
+    def _ranked(self, labels: np.ndarray, distances: np.ndarray, vectors: np.ndarray,
+                k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The graph's answers as (ids, cosines), each (n, ≤ k), best first: its own scores, or the
+        candidates re-ranked on the stored vectors."""
+        labels = labels.astype(np.int64)
+        if not self.projected:
+            return labels[:, :k], (1.0 - distances[:, :k]).astype(np.float32)
+        k = min(k, labels.shape[1])
+        ids, scores = np.empty((len(labels), k), np.int64), np.empty((len(labels), k), np.float32)
+        step = max(1, CHUNK // labels.shape[1])
+        for start in range(0, len(labels), step):
+            chunk = labels[start: start + step]
+            candidates = self._store.vectors(self._store.rows_of(chunk.ravel())).reshape(*chunk.shape, -1)
+            cosines = np.einsum("qcd,qd->qc", candidates, vectors[start: start + step])
+            best = np.argsort(-cosines, axis=1, kind="stable")[:, :k]
+            ids[start: start + step] = np.take_along_axis(chunk, best, axis=1)
+            scores[start: start + step] = np.take_along_axis(cosines, best, axis=1)
+        return ids, scores
 
     def neighbours(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest photos of each of many vectors at once, on every core: (ids, cosines),
@@ -311,13 +259,15 @@ class VectorIndex:
         k = min(k, self.live)
         if k <= 0 or n == 0:
             return np.full((n, max(k, 0)), -1, np.int64), np.full((n, max(k, 0)), -np.inf, np.float32)
-        self._index.set_ef(max(MIN_EF_SEARCH, 2 * k))
+        vectors = np.asarray(vectors, np.float32)
+        wanted = self._candidates(k)
+        self._graph.set_ef(max(MIN_EF_SEARCH, 2 * wanted))
         try:
-            labels, distances = self._index.knn_query(np.asarray(vectors, np.float32), k=k,
+            labels, distances = self._graph.knn_query(self._projection.apply(vectors), k=wanted,
                                                       num_threads=os.cpu_count() or 1)
-        except RuntimeError:  # too few reachable live elements for k: one query at a time
+        except RuntimeError:  # too few reachable live elements: one query at a time
             rows = [self.query(vector, k) for vector in vectors]
             ids = np.array([[i for i, _ in row] + [-1] * (k - len(row)) for row in rows], np.int64)
             sims = np.array([[c for _, c in row] + [-np.inf] * (k - len(row)) for row in rows], np.float32)
             return ids, sims
-        return labels.astype(np.int64), (1.0 - distances).astype(np.float32)
+        return self._ranked(labels, distances, vectors, k)

@@ -59,7 +59,7 @@ def test_a_full_disk_while_saving_the_index_keeps_the_saved_one(tmp_path, monkey
     if failure == "fsync":
         monkeypatch.setattr(index_module.os, "fsync", _no_space)
     else:
-        index._index = _CutShort(index._index)
+        index._graph = _CutShort(index._graph)
     with caplog.at_level(logging.WARNING, logger="album.search.index"):
         assert not index.save(generation=2)
     monkeypatch.undo()

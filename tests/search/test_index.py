@@ -68,24 +68,64 @@ def test_a_reader_never_writes_index_files(tmp_path):
     catalogue.close()
 
 
-def test_an_index_saved_with_the_older_checksum_still_loads_and_is_saved_with_the_faster_one(tmp_path):
-    import hashlib
+def test_an_index_of_an_earlier_release_or_damaged_is_refused_and_rebuilt(tmp_path):
     import json
 
     rng = np.random.default_rng(3)
     vectors = _unit(rng, 50, 8)
     index = VectorIndex(tmp_path, "m", 8)
     index.rebuild(np.arange(50), vectors, generation=4)
+    assert VectorIndex(tmp_path, "m", 8).load(4)
     meta = json.loads(index.meta_path.read_text())
-    assert meta["checksum_kind"] == "crc32"
-    with open(index.path, "rb") as handle:  # a sidecar as the previous release wrote it
-        meta["checksum"] = hashlib.file_digest(handle, "blake2b").hexdigest()[:32]
-    del meta["checksum_kind"]
+    del meta["format"]  # as the previous release wrote it (a graph of the full vectors, no vector store)
     index.meta_path.write_text(json.dumps(meta))
     older = VectorIndex(tmp_path, "m", 8)
-    assert older.load(4) and older.live == 50
-    assert older.query(vectors[7], 1)[0][0] == 7
-    with open(index.path, "r+b") as handle:  # and a damaged file is refused, whichever the checksum
-        handle.seek(200)
-        handle.write(b"\xff" * 16)
-    assert not VectorIndex(tmp_path, "m", 8).load(4)
+    assert not older.load(4)
+    assert older.refresh(lambda: [(np.arange(50), vectors)], 50, 4) == "rebuilt"
+    assert VectorIndex(tmp_path, "m", 8).load(4) and older.query(vectors[7], 1)[0][0] == 7
+    for path in (index.path, index.vectors_path):  # a damaged file is refused, whichever it is
+        intact = path.read_bytes()
+        path.write_bytes(intact[:200] + b"\xff" * 16 + intact[216:])
+        assert not VectorIndex(tmp_path, "m", 8).load(4)
+        path.write_bytes(intact)
+    assert VectorIndex(tmp_path, "m", 8).load(4)
+
+
+def _clustered(rng, n, dim=64, clusters=20):
+    """Unit vectors in clusters, their variance falling along the axes as real embeddings' does."""
+    scale = np.arange(1, dim + 1, dtype=np.float32) ** -0.8
+    centres = rng.normal(size=(clusters, dim)).astype(np.float32) * scale
+    vectors = centres[rng.integers(0, clusters, n)] + 0.5 * rng.normal(size=(n, dim)).astype(np.float32) * scale
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_a_large_index_searches_through_principal_axes_and_reranks_on_the_full_vectors(tmp_path, monkeypatch):
+    from album.search import projection
+
+    monkeypatch.setattr(projection, "PROJECT_FROM", 400)
+    monkeypatch.setattr(projection, "PROJECTED_DIM", 16)
+    rng = np.random.default_rng(5)
+    vectors, queries = _clustered(rng, 600), _clustered(rng, 40)
+    half = vectors.astype(np.float16).astype(np.float32)  # what the index keeps of each vector
+    index = VectorIndex(tmp_path, "m", 64)
+    index.add(np.arange(300), vectors[:300])
+    assert not index.projected
+    index.add(np.arange(300, 600), vectors[300:])  # past PROJECT_FROM: the graph moves to 16 axes
+    assert index.projected and index.live == 600 and index._graph.dim == 16
+    index.remove([3])
+    for query in queries:
+        hits = index.query(query, 10)
+        exact = [i for i in np.argsort(-(half @ query), kind="stable") if i != 3][:10]
+        assert [i for i, _ in hits] == exact  # 128 candidates of 599: re-ranking finds the exact ten
+        assert np.allclose([s for _, s in hits], half[exact] @ query, atol=1e-6)
+    ids, cosines = index.neighbours(queries, 5)
+    assert [list(row) for row in ids] == [[i for i, _ in index.query(query, 5)] for query in queries]
+    assert np.allclose(cosines, [[s for _, s in index.query(query, 5)] for query in queries])
+    assert index.save(7)
+    loaded = VectorIndex(tmp_path, "m", 64)
+    assert loaded.load(7) and loaded.projected and loaded.live == 599
+    assert [loaded.query(query, 10) for query in queries] == [index.query(query, 10) for query in queries]
+    rebuilt = VectorIndex(tmp_path / "rebuilt", "m", 64)  # a rebuild of as many is projected at once
+    rebuilt.rebuild(np.arange(600), vectors, 1, save=False)
+    assert rebuilt.projected and [i for i, _ in rebuilt.query(queries[0], 10)] == \
+        [int(i) for i in np.argsort(-(half @ queries[0]), kind="stable")[:10]]
