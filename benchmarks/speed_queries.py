@@ -153,8 +153,7 @@ def before_and_after(n: int) -> list[Figure]:
     now = _insertion_rate(vectors)
     return [Figure(SECTION, f"index of {n:,} vectors built as before: full vectors, M {PREVIOUS['M']} / "
                             f"ef_construction {PREVIOUS['EF_CONSTRUCTION']}", f"{before:,.0f} vectors/s"),
-            Figure(SECTION, f"index of {n:,} vectors built now: {_graph(n)}, M {index_module.M} / "
-                            f"ef_construction {index_module.EF_CONSTRUCTION}",
+            Figure(SECTION, f"index of {n:,} vectors built now: {_graph(n)}",
                    f"{now:,.0f} vectors/s ({now / before:.1f}x)", "≥ 10x before", now >= 10 * before)]
 
 
@@ -162,8 +161,10 @@ def _graph(n: int) -> str:
     """What the graph of an index of ``n`` vectors holds."""
     if projection.Projection.wanted(n, DIM):
         ef = max(index_module.MIN_EF_SEARCH, 2 * index_module.CANDIDATES)
-        return f"{projection.PROJECTED_DIM} principal axes, ef {ef}, {index_module.CANDIDATES} candidates re-ranked"
-    return f"full vectors, ef {max(index_module.MIN_EF_SEARCH, 2 * K)}"
+        return (f"{projection.PROJECTED_DIM} principal axes, M {index_module.PROJECTED_M} / ef_construction "
+                f"{index_module.PROJECTED_EF_CONSTRUCTION}, ef {ef}, {index_module.CANDIDATES} candidates re-ranked")
+    return (f"full vectors, M {index_module.M} / ef_construction {index_module.EF_CONSTRUCTION}, "
+            f"ef {max(index_module.MIN_EF_SEARCH, 2 * K)}")
 
 
 def _insertion_rate(vectors: np.ndarray) -> float:

@@ -13,8 +13,8 @@ difference added, replaced and removed.  One that is missing, damaged, made
 by another model or an earlier release, or whose difference is most of it,
 is rebuilt from them on every core.
 
-The graph's parameters (``M``, ``EF_CONSTRUCTION``, ``MIN_EF_SEARCH``,
-``CANDIDATES``) were chosen by measuring build speed and recall@10 against
+The graphs' parameters (``M``, ``EF_CONSTRUCTION``, their ``PROJECTED_``
+twins, ``MIN_EF_SEARCH``, ``CANDIDATES``) were chosen by measuring build speed and recall@10 against
 exact search (``benchmarks/speed_queries.py``, README "Speed").  A saved
 index keeps the parameters it was built with.
 """
@@ -35,15 +35,19 @@ from album.search.vector_store import CHUNK, VectorStore
 
 log = logging.getLogger(__name__)
 
-#: links per element (twice as many at level 0) and candidates kept while inserting.  On a million clustered
-#: vectors in 192 principal axes, M 24 / ef_construction 64 found 0.87 of the exact ten (searching wider did
-#: not help: the graph was too coarse); M 32 / 100 finds 0.972 and builds in 6 minutes
-M = 32
-EF_CONSTRUCTION = 100
+#: links per element (twice as many at level 0) and candidates kept while inserting, in a graph of the full
+#: vectors (up to ``PROJECT_FROM``): recall@10 1.000 at 10,000 vectors
+M = 24
+EF_CONSTRUCTION = 64
+#: the same in a graph of projections.  At a million clustered vectors in 192 principal axes (ef 256, 128
+#: candidates), M 24 / ef_construction 64 found 0.87 of the exact ten, 32 / 100 0.972, 48 / 128 0.985 (p99
+#: 3.7 ms); searching wider than ef 256 added under 0.003: the graph's own quality decides
+PROJECTED_M = 48
+PROJECTED_EF_CONSTRUCTION = 128
 #: candidates kept while searching: at least this many, and twice as many as are asked for
 MIN_EF_SEARCH = 128
-#: candidates a projected graph hands over for re-ranking on the full vectors (at least): 64 / 128 / 256
-#: found 0.969 / 0.972 / 0.972 of the exact ten at a million, re-ranking 128 costs about 0.1 ms
+#: candidates a projected graph hands over for re-ranking on the full vectors (at least): 64 found 0.982 of
+#: the exact ten at a million, 128 0.985; re-ranking 128 costs about 0.1 ms
 CANDIDATES = 128
 #: a stale index is caught up unless more than this share of the vectors must be (re)inserted: a fresh
 #: graph then costs little more, and is better
@@ -66,7 +70,10 @@ class VectorIndex:
 
     def _empty(self, capacity: int) -> hnswlib.Index:
         graph = hnswlib.Index(space="ip", dim=self._projection.dim(self.dim))
-        graph.init_index(max_elements=capacity, ef_construction=EF_CONSTRUCTION, M=M)
+        if self.projected:
+            graph.init_index(max_elements=capacity, ef_construction=PROJECTED_EF_CONSTRUCTION, M=PROJECTED_M)
+        else:
+            graph.init_index(max_elements=capacity, ef_construction=EF_CONSTRUCTION, M=M)
         graph.set_ef(MIN_EF_SEARCH)
         return graph
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from album.library.catalogue import Catalogue, EncodedPhoto
+from album.search import index as index_module
 from album.search.index import VectorIndex
 from album.search.indexes import IndexSet
 
@@ -112,6 +113,7 @@ def test_a_large_index_searches_through_principal_axes_and_reranks_on_the_full_v
     assert not index.projected
     index.add(np.arange(300, 600), vectors[300:])  # past PROJECT_FROM: the graph moves to 16 axes
     assert index.projected and index.live == 600 and index._graph.dim == 16
+    assert index._graph.M == index_module.PROJECTED_M  # a graph of projections: more links, as cheap
     index.remove([3])
     for query in queries:
         hits = index.query(query, 10)
