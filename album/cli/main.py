@@ -77,9 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def open_album(args):
+    """The library, whose search indexes show a bar on the terminal if they must be rebuilt (after a crash,
+    or the first time a release with another index format opens it)."""
     from album.engine import Album
+    from album.terminal_progress import TerminalProgress
 
-    return Album.open(LibraryPaths.resolve(args.library), model=args.model)
+    album = Album.open(LibraryPaths.resolve(args.library), model=args.model)
+    album.indexes.progress = TerminalProgress()
+    return album
 
 
 def cmd_add(args) -> int:

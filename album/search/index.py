@@ -32,6 +32,7 @@ import numpy as np
 from album.search.index_files import IndexFiles, IndexState
 from album.search.projection import FIT_SAMPLE, Projection
 from album.search.vector_store import CHUNK, VectorStore
+from album.tasks import ProgressCallback, ProgressMeter
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ CANDIDATES = 128
 #: a stale index is caught up unless more than this share of the vectors must be (re)inserted: a fresh
 #: graph then costs little more, and is better
 CATCH_UP_SHARE = 0.5
+
+#: the phase a rebuild reports
+REBUILDING = "rebuilding the search index"
 
 #: (photo ids, vectors) batches, by photo id
 Batches = Iterable[tuple[np.ndarray, np.ndarray]]
@@ -120,13 +124,15 @@ class VectorIndex:
         self._build([(ids, vectors)], len(ids))
         self._reflect(generation, save)
 
-    def refresh(self, batches: Callable[[], Batches], count: int, generation: int, save: bool = True) -> str:
+    def refresh(self, batches: Callable[[], Batches], count: int, generation: int, save: bool = True,
+                progress: ProgressCallback | None = None) -> str:
         """Make the index hold exactly the ``count`` vectors that ``batches()`` yields (it is called again
         when a first pass was not enough): the saved index, if intact, loaded in place of the one in
-        memory and caught up; otherwise rebuilt. Returns "caught up" or "rebuilt"."""
+        memory and caught up; otherwise rebuilt, reporting to ``progress``. Returns "caught up" or
+        "rebuilt"."""
         caught_up = self.load(None) and self._catch_up(batches(), count)
         if not caught_up:
-            self._build(batches(), count)
+            self._build(batches(), count, ProgressMeter(REBUILDING, count, progress))
         self._reflect(generation, save)
         return "caught up" if caught_up else "rebuilt"
 
@@ -154,20 +160,24 @@ class VectorIndex:
             self.add(ids, batch)
         return True
 
-    def _build(self, batches: Batches, count: int) -> None:
+    def _build(self, batches: Batches, count: int, meter: ProgressMeter | None = None) -> None:
         self._store, self._deleted = VectorStore(self.dim), set()
         self._store.reserve(count)
+        if meter is not None:
+            meter.start()
         if Projection.wanted(count, self.dim):
             for ids, vectors in batches:
                 self._store.put(ids, vectors)
-            self._project()
+            self._project(meter)
         else:
             self._projection = Projection()
             self._graph = self._empty(max(1024, int(count * 1.25)))
             for ids, vectors in batches:
                 self.add(ids, vectors)
+                if meter is not None:
+                    meter.advance(len(ids))
 
-    def _project(self) -> None:
+    def _project(self, meter: ProgressMeter | None = None) -> None:
         """Fit the principal axes on (a sample of) the stored vectors and build the graph anew on them."""
         live = self._store.live_rows()
         sample = np.random.default_rng(0).choice(live, min(len(live), FIT_SAMPLE), replace=False)
@@ -176,6 +186,8 @@ class VectorIndex:
         self._deleted = set()
         for ids, vectors in self._store.chunks(live):
             self._graph.add_items(self._projection.apply(vectors), ids, num_threads=os.cpu_count() or 1)
+            if meter is not None:
+                meter.advance(len(ids))
         log.info("index %s now searches %d vectors through %d principal axes", self.path.name, len(live),
                  self._projection.dim(self.dim))
 

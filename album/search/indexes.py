@@ -20,6 +20,7 @@ import numpy as np
 
 from album.library.catalogue import Catalogue
 from album.search.index import VectorIndex
+from album.tasks import ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ class IndexSet:
         self.catalogue = catalogue
         self.directory = Path(directory)
         self.persist = persist
+        #: where a rebuild reports its progress (the CLI's terminal bar; None: nowhere)
+        self.progress: ProgressCallback | None = None
         self._indexes: dict[str, VectorIndex] = {}
         self._dirty: set[str] = set()
         self._last_save = time.monotonic()
@@ -47,7 +50,7 @@ class IndexSet:
             count = self.catalogue.count_embeddings(model_id)
             started = time.monotonic()
             how = index.refresh(lambda: self.catalogue.embedding_batches(model_id), count, generation,
-                                save=self.persist)
+                                save=self.persist, progress=self.progress)
             log.info("index of %s %s from %d stored embeddings in %.1f s", model_id, how, count,
                      time.monotonic() - started)
         return index

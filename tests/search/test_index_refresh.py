@@ -183,3 +183,23 @@ def test_an_index_saved_with_other_graph_parameters_still_loads_and_grows(tmp_pa
     assert loaded.save(2)  # the check that the file was written whole counts its own links
     reloaded = VectorIndex(tmp_path, "m", DIM)
     assert reloaded.load(2) and reloaded.live == 350 and reloaded.query(vectors[0], 1)[0][0] == 300
+
+
+@pytest.mark.parametrize("projected", [False, True])
+def test_a_rebuild_reports_its_progress(tmp_path, monkeypatch, projected):
+    if projected:
+        monkeypatch.setattr(projection, "PROJECT_FROM", 100)
+        monkeypatch.setattr(projection, "PROJECTED_DIM", 8)
+    library = _Library(tmp_path, 300)
+    indexes = IndexSet(library.catalogue, tmp_path / "index")
+    reports = []
+    indexes.progress = reports.append
+    assert indexes.get("m", DIM).projected == projected
+    assert reports[0].phase == index_module.REBUILDING and (reports[0].done, reports[0].total) == (0, 300)
+    assert [r.done for r in reports] == sorted(r.done for r in reports) and reports[-1].done == 300
+    reports.clear()
+    again = IndexSet(library.catalogue, tmp_path / "index")
+    again.progress = reports.append
+    again.get("m", DIM)  # loaded as saved: nothing to report
+    assert reports == []
+    library.catalogue.close()
