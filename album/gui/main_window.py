@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         worker.photosChanged.connect(self._on_photos)
         worker.failuresChanged.connect(self._on_failures)
         worker.progress.connect(self.status.show_progress)
+        worker.indexProgress.connect(self.status.show_step)
         worker.busyChanged.connect(self._on_busy)
         worker.problem.connect(self.notify)
         worker.ready.connect(self._on_ready)

@@ -79,6 +79,17 @@ class AlbumStatusBar(QStatusBar):
         else:
             self.activity.set_full_text(working.describe())
 
+    def show_step(self, progress: Progress) -> None:
+        """Work that cannot be paused, outside a scan (a search index rebuilt while the library opens): its
+        counts, rate and time left, and the bar until it is done."""
+        if self._busy:
+            return  # a scan's own progress has the bar
+        self.pause_button.hide()
+        self.bar.setVisible(progress.done < progress.total)
+        self.bar.setRange(0, max(progress.total, 1))
+        self.bar.setValue(min(progress.done, max(progress.total, 1)))
+        self.activity.set_full_text(progress.describe().capitalize())
+
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
         if busy:

@@ -54,6 +54,7 @@ class LibraryWorker(TaskServing, QObject):
     foldersChanged = Signal(Folders)
     failuresChanged = Signal(Photos)  # photos that could not be read
     progress = Signal(Progress)
+    indexProgress = Signal(Progress)  # a search index being rebuilt (while opening, after a crash): no pause
     busyChanged = Signal(bool)        # a scan or a long task started / ended
     scanFinished = Signal(ScanReport)
     similarReady = Signal(SimilarAnswer)
@@ -169,6 +170,7 @@ class LibraryWorker(TaskServing, QObject):
             from album.engine import Album
 
             self.album = Album.open(self.paths)
+        self.album.indexes.progress = self.indexProgress.emit
         return Folders(self.album.folders()), Photos(self.album.photos())
 
     @Slot(str)

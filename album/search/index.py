@@ -132,7 +132,7 @@ class VectorIndex:
         "rebuilt"."""
         caught_up = self.load(None) and self._catch_up(batches(), count)
         if not caught_up:
-            self._build(batches(), count, ProgressMeter(REBUILDING, count, progress))
+            self._build(batches(), count, ProgressMeter(REBUILDING, count, progress) if count else None)
         self._reflect(generation, save)
         return "caught up" if caught_up else "rebuilt"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -148,6 +149,8 @@ class StubAlbum:
     personal_made: object | None = None
     personal_gate: threading.Event | None = None
     personal_calls: list[str] = field(default_factory=list)
+    #: where a rebuild of a search index would report (the worker sets it)
+    indexes: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(progress=None))
 
     def folders(self):
         return list(self.folder_infos)

@@ -64,3 +64,17 @@ def test_scan_summary_in_plain_words():
     summary = ScanSummary(new=1200, moved=3, failed=[("a", "b")])
     assert describe_scan(ScanReport.of(summary)) == "Up to date · 1,200 new, 3 moved, 1 unreadable"
     assert describe_scan(ScanReport(cancelled=True)) == "Indexing stopped; it goes on at the next scan"
+
+
+def test_a_step_that_cannot_be_paused_shows_its_counts_and_no_pause_button(qtbot):
+    bar = AlbumStatusBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    bar.show_step(Progress("rebuilding the search index", 40_000, 100_000, 4000.0, 15.0))
+    assert bar.activity.full_text() == "Rebuilding the search index 40,000 of 100,000 · 4000/s · 15 s left"
+    assert bar.bar.isVisible() and not bar.pause_button.isVisible()
+    bar.show_step(Progress("rebuilding the search index", 100_000, 100_000, 4000.0, 0.0))
+    assert not bar.bar.isVisible()
+    bar.set_busy(True)  # a scan runs: its progress has the bar
+    bar.show_step(Progress("rebuilding the search index", 5, 10, 1.0, 5.0))
+    assert bar.activity.full_text() == "Looking for new and changed photos…"

@@ -162,3 +162,17 @@ def test_group_requests_answer_with_typed_records_and_edits_survive_regrouping(q
     with qtbot.waitSignal(worker.photoGroupsReady, timeout=TIMEOUT_MS) as answered:
         worker.ask_groups(GroupRequest(GroupAction.OF_PHOTO, photo_ids=(ids[1],)))
     assert isinstance(answered.args[0], PhotoGroups) and "Rex" in [g.name for g in answered.args[0].groups]
+
+
+def test_a_search_index_rebuilt_while_opening_reports_its_progress(qtbot, worker, library_paths, encoder, photo_dir):
+    with Album.open(library_paths, model=encoder, executor=SynchronousExecutor()) as album:
+        album.add_folder(photo_dir)
+        assert album.scan().new > 0
+    for saved in library_paths.index_dir.iterdir():  # as after a crash, or an index of an earlier release
+        saved.unlink()
+    steps = []
+    worker.indexProgress.connect(steps.append)
+    with qtbot.waitSignal(worker.ready, timeout=TIMEOUT_MS):
+        worker.start()
+    assert steps and all(step.phase == "rebuilding the search index" for step in steps)
+    assert steps[-1].done == steps[-1].total > 0
