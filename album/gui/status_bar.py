@@ -70,8 +70,7 @@ class AlbumStatusBar(QStatusBar):
     def show_progress(self, progress: Progress) -> None:
         self.bar.show()
         self.pause_button.show()
-        self.bar.setRange(0, max(progress.total, 1))
-        self.bar.setValue(min(progress.done, max(progress.total, 1)))
+        self._fill(progress)
         self._last_progress = progress
         working = self.rate.update(progress)
         if self.pause_button.isChecked():
@@ -86,9 +85,12 @@ class AlbumStatusBar(QStatusBar):
             return  # a scan's own progress has the bar
         self.pause_button.hide()
         self.bar.setVisible(progress.done < progress.total)
+        self._fill(progress)
+        self.activity.set_full_text(progress.describe().capitalize())
+
+    def _fill(self, progress: Progress) -> None:
         self.bar.setRange(0, max(progress.total, 1))
         self.bar.setValue(min(progress.done, max(progress.total, 1)))
-        self.activity.set_full_text(progress.describe().capitalize())
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy

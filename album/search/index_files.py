@@ -4,7 +4,7 @@
 half-precision vector store and the projection's axes; ``NAME.json`` the model
 id, dimension, catalogue generation, the labels deleted from the graph, and
 each file's size and crc32 (500 MB in 0.3 s here).  Both data files are
-written (0600) and synced before any replaces its predecessor, and the
+written private (0600) and synced before any replaces its predecessor, and the
 sidecar goes last, so a full disk or a crash while saving leaves the
 previous files in place, or a mismatch that the next read notices; a failed
 write is logged in plain words and costs only a catch-up or a rebuild when
@@ -28,10 +28,11 @@ from typing import BinaryIO
 import hnswlib
 import numpy as np
 
+from album.paths import PRIVATE_FILE, PRIVATE_FOLDER
 from album.search.projection import Projection
 from album.search.vector_store import VectorStore
 
-log = logging.getLogger("album.search.index")
+log = logging.getLogger(__name__)
 
 #: the files' layout: 2 added the vector store and the projection (earlier indexes are rebuilt once)
 FORMAT = 2
@@ -63,7 +64,7 @@ def _checksum(path: Path) -> str:
 
 def _synced(path: Path, write: Callable[[BinaryIO], None]) -> None:
     path.unlink(missing_ok=True)
-    with open(path, "wb", opener=lambda name, flags: os.open(name, flags, 0o600)) as handle:
+    with open(path, "wb", opener=lambda name, flags: os.open(name, flags, PRIVATE_FILE)) as handle:
         write(handle)
         handle.flush()
         os.fsync(handle.fileno())
@@ -111,7 +112,7 @@ class IndexFiles:
     def write(self, state: IndexState) -> bool:
         """Write the index and its sidecar atomically (temp files, fsync, replace); False, with a plain
         warning, when they cannot be written (a full disk): the files saved before stay as they were."""
-        self.graph_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.graph_path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
         temporary = {path: path.with_name(path.name + ".tmp")
                      for path in (self.graph_path, self.vectors_path, self.meta_path)}
         try:
@@ -150,6 +151,6 @@ class IndexFiles:
         record = 4 + 2 * state.graph.M * 4 + 4 * state.graph.dim + 8 + 4
         if temporary.stat().st_size < state.graph.get_current_count() * record:
             raise OSError(errno.ENOSPC, "the index file was cut short")
-        os.chmod(temporary, 0o600)
+        os.chmod(temporary, PRIVATE_FILE)
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())

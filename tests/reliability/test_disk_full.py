@@ -60,7 +60,7 @@ def test_a_full_disk_while_saving_the_index_keeps_the_saved_one(tmp_path, monkey
         monkeypatch.setattr(index_module.os, "fsync", _no_space)
     else:
         index._graph = _CutShort(index._graph)
-    with caplog.at_level(logging.WARNING, logger="album.search.index"):
+    with caplog.at_level(logging.WARNING, logger="album.search.index_files"):
         assert not index.save(generation=2)
     monkeypatch.undo()
 
