@@ -1,1 +1,1 @@
-"""Search: the hnswlib vector index and similar-photo queries."""
+"""Search: the vector index and similar-photo queries."""

@@ -1,6 +1,6 @@
 """The vector indexes of a library's encoders, kept in step with the catalogue.
 
-One hnswlib ``VectorIndex`` per model id, loaded the first time it is
+One ``VectorIndex`` per model id, loaded the first time it is
 needed; when it does not reflect the catalogue (another process wrote, or
 the saved file is stale, missing or damaged) it is caught up with the stored
 embeddings, or rebuilt from them, read in batches.  The writer tells this

@@ -2,7 +2,7 @@
 
 Indexing gives every photo a vector of the photo tower of ``vision.text_space``
 (the library's ``text`` encoder): what it shows, in the sentence encoder's
-space, and what it looks like; kept in its own hnswlib index.  A query costs
+space, and what it looks like; kept in its own vector index.  A query costs
 one sentence encoding (the words in a few prompt templates, with their
 dictionary senses: ``TextEncoder.encode_query``) and two index lookups: the
 photos nearest the words in text space, then, with the best few of them

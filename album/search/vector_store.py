@@ -1,6 +1,6 @@
 """Every vector of an index, in half precision, by photo id.
 
-The graph of a large index holds projections (``projection.py``); this store
+The searcher of a large index holds projections (``projection.py``); this store
 keeps the full vectors its candidates are re-ranked on, and what a catch-up
 compares with the catalogue.  Half precision halves the memory (2.6 GB for a
 million 1280-d vectors) and moves a cosine by about 1e-5.  Rows are appended;

@@ -19,7 +19,7 @@ from sqlalchemy import event
 
 from album.errors import LibraryError, UserFacingError
 from album.library.thumbnails import ThumbnailCache, cache_key
-from album.search import index as index_module
+from album.search import index_files
 from album.search.index import VectorIndex
 from tests.conftest import make_photo
 
@@ -57,9 +57,9 @@ def test_a_full_disk_while_saving_the_index_keeps_the_saved_one(tmp_path, monkey
 
     index.add(np.arange(50, 100), _vectors(50, 2))
     if failure == "fsync":
-        monkeypatch.setattr(index_module.os, "fsync", _no_space)
+        monkeypatch.setattr(index_files.os, "fsync", _no_space)
     else:
-        index._graph = _CutShort(index._graph)
+        index._searcher._graph = _CutShort(index._searcher._graph)
     with caplog.at_level(logging.WARNING, logger="album.search.index_files"):
         assert not index.save(generation=2)
     monkeypatch.undo()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from album.library.catalogue import Catalogue, EncodedPhoto
-from album.search import index as index_module
+from album.search.code_scan import CodeScan
 from album.search.index import VectorIndex
 from album.search.indexes import IndexSet
 
@@ -110,20 +110,21 @@ def test_a_large_index_searches_through_principal_axes_and_reranks_on_the_full_v
     half = vectors.astype(np.float16).astype(np.float32)  # what the index keeps of each vector
     index = VectorIndex(tmp_path, "m", 64)
     index.add(np.arange(300), vectors[:300])
-    assert not index.projected
-    index.add(np.arange(300, 600), vectors[300:])  # past PROJECT_FROM: the graph moves to 16 axes
-    assert index.projected and index.live == 600 and index._graph.dim == 16
-    assert index._graph.M == index_module.PROJECTED_M  # a graph of projections: more links, as cheap
+    assert not index.projected and index.save(6) and index.path.name == "m.hnsw"
+    index.add(np.arange(300, 600), vectors[300:])  # past PROJECT_FROM: the index moves to 16 axes
+    assert index.projected and index.live == 600
+    assert isinstance(index._searcher, CodeScan) and index._searcher.search(queries[:1, :16], 1)[0].shape == (1, 1)
     index.remove([3])
     for query in queries:
         hits = index.query(query, 10)
         exact = [i for i in np.argsort(-(half @ query), kind="stable") if i != 3][:10]
-        assert [i for i, _ in hits] == exact  # 128 candidates of 599: re-ranking finds the exact ten
+        assert [i for i, _ in hits] == exact  # 256 candidates of 599: re-ranking finds the exact ten
         assert np.allclose([s for _, s in hits], half[exact] @ query, atol=1e-6)
     ids, cosines = index.neighbours(queries, 5)
     assert [list(row) for row in ids] == [[i for i, _ in index.query(query, 5)] for query in queries]
     assert np.allclose(cosines, [[s for _, s in index.query(query, 5)] for query in queries])
     assert index.save(7)
+    assert index.path.name == "m.scan" and sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.scan", "m.vectors"]
     loaded = VectorIndex(tmp_path, "m", 64)
     assert loaded.load(7) and loaded.projected and loaded.live == 599
     assert [loaded.query(query, 10) for query in queries] == [index.query(query, 10) for query in queries]

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from album.library.catalogue import Catalogue, EncodedPhoto
+from album.search import full_graph, projection
 from album.search import index as index_module
-from album.search import projection
 from album.search.index import VectorIndex
 from album.search.indexes import IndexSet
 from album.search.vector_store import VectorStore
@@ -82,7 +82,7 @@ def _holds_exactly_the_catalogue(index, catalogue):
                  for query in _unit(np.random.default_rng(3), 30)]
         assert np.mean(found) >= 9
         return
-    assert np.array_equal(index._graph.get_items(ids, return_type="numpy"), vectors)  # a small index's graph
+    assert np.array_equal(index._searcher.vectors(ids), vectors)  # a small index's graph
     for query in _unit(np.random.default_rng(3), 30):
         assert [i for i, _ in index.query(query, 10)] == _exact(ids, vectors, query, 10)
 
@@ -171,13 +171,13 @@ def test_a_saved_index_replaced_while_it_was_being_loaded_is_not_used(tmp_path, 
 
 def test_an_index_saved_with_other_graph_parameters_still_loads_and_grows(tmp_path, monkeypatch):
     rng = np.random.default_rng(2)
-    monkeypatch.setattr(index_module, "M", 4)
-    monkeypatch.setattr(index_module, "EF_CONSTRUCTION", 20)
+    monkeypatch.setattr(full_graph, "M", 4)
+    monkeypatch.setattr(full_graph, "EF_CONSTRUCTION", 20)
     old = VectorIndex(tmp_path, "m", DIM)
     old.rebuild(np.arange(300), _unit(rng, 300), generation=1)
     monkeypatch.undo()
     loaded = VectorIndex(tmp_path, "m", DIM)
-    assert loaded.load(1) and loaded._graph.M == 4
+    assert loaded.load(1) and loaded._searcher._graph.M == 4
     vectors = _unit(rng, 50)
     loaded.add(np.arange(300, 350), vectors)
     assert loaded.save(2)  # the check that the file was written whole counts its own links
