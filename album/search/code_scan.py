@@ -31,8 +31,11 @@ import numpy as np
 #: exact ten after re-ranking (2,048: 0.989, 1 ms slower)
 SCAN_CANDIDATES = 1024
 #: rows the codebooks are trained on at least (a smaller sample is repeated: 4-bit codes need 16 centroids
-#: per sub-space)
+#: per sub-space); faiss trains on 4,096 at most
 MIN_TRAINING_ROWS = 1024
+#: k-means iterations per sub-space: 15 took 0.2 s where faiss's default 25 took 0.4-0.5 s (a fixed cost of
+#: every rebuild), for a quantisation error 1 % higher
+TRAINING_ITERATIONS = 15
 
 
 def _factory(dim: int) -> faiss.Index:
@@ -53,6 +56,7 @@ class CodeScan:
         sample = np.ascontiguousarray(sample, np.float32)
         repeats = -(-MIN_TRAINING_ROWS // max(1, len(sample)))
         index = _factory(sample.shape[1])
+        faiss.downcast_index(index.base_index).pq.cp.niter = TRAINING_ITERATIONS
         sample = np.ascontiguousarray(np.tile(sample, (repeats, 1)) if repeats > 1 else sample)
         index.train_c(len(sample), faiss.swig_ptr(sample))
         return cls(index, np.zeros(0, np.int64))

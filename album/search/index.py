@@ -158,9 +158,10 @@ class VectorIndex:
     def _project(self, meter: ProgressMeter | None = None) -> None:
         """Fit the principal axes on (a sample of) the stored vectors and scan their projections anew."""
         live = self._store.live_rows()
-        sample = np.sort(np.random.default_rng(0).choice(live, min(len(live), FIT_SAMPLE), replace=False))
-        self._projection = Projection.fit(self._store.vectors(sample))
-        self._searcher = CodeScan.fit(self._projection.apply(self._store.vectors(sample)))
+        sample = self._store.vectors(np.sort(np.random.default_rng(0).choice(live, min(len(live), FIT_SAMPLE),
+                                                                             replace=False)))
+        self._projection = Projection.fit(sample)
+        self._searcher = CodeScan.fit(self._projection.apply(sample))
         for ids, vectors in self._store.chunks(live):
             self._searcher.add(ids, self._projection.apply(vectors))
             if meter is not None:
