@@ -49,6 +49,19 @@ class CodeScan:
     def __init__(self, index: faiss.Index, ids: np.ndarray):
         self._index = index
         self._ids = np.asarray(ids, np.int64)
+        self._held = np.zeros(0, bool)  # by photo id: whether the scan holds it (cheaper than searching ids)
+        self._mark(self._ids, True)
+
+    def _mark(self, ids: np.ndarray, held: bool) -> None:
+        if len(ids) and ids.max() >= len(self._held):
+            self._held = np.concatenate([self._held, np.zeros(max(int(ids.max()) + 1, 2 * len(self._held))
+                                                               - len(self._held), bool)])
+        self._held[ids] = held
+
+    def _holds(self, ids: np.ndarray) -> np.ndarray:
+        known = (ids >= 0) & (ids < len(self._held))
+        known[known] = self._held[ids[known]]
+        return known
 
     @classmethod
     def fit(cls, sample: np.ndarray) -> CodeScan:
@@ -70,23 +83,28 @@ class CodeScan:
         return 0  # removed rows are compacted away at once
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Insert or replace these photos' projected vectors."""
+        """Insert or replace these photos' projected vectors (the last one given, if a photo comes twice)."""
         ids = np.asarray(ids, np.int64)
+        last = len(ids) - 1 - np.unique(ids[::-1], return_index=True)[1]
+        ids, vectors = ids[last], np.ascontiguousarray(np.asarray(vectors, np.float32)[last])
         self.remove(ids)
-        vectors = np.ascontiguousarray(vectors, np.float32)
         self._index.add_c(len(vectors), faiss.swig_ptr(vectors))
         self._ids = np.concatenate([self._ids, ids])
+        self._mark(ids, True)
 
-    def remove(self, ids: np.ndarray) -> None:
-        rows = np.flatnonzero(np.isin(self._ids, np.asarray(ids, np.int64)))
-        if not len(rows):
+    def remove(self, ids) -> None:
+        ids = np.asarray(ids, np.int64)
+        ids = ids[self._holds(ids)]
+        if not len(ids):
             return
+        rows = np.flatnonzero(np.isin(self._ids, ids))
         selector = faiss.IDSelectorBatch(rows.astype(np.int64))
         codes, refined = faiss.downcast_index(self._index.base_index), faiss.downcast_index(self._index.refine_index)
         codes.remove_ids(selector)
         refined.remove_ids(selector)
         self._index.ntotal = codes.ntotal
         self._ids = np.delete(self._ids, rows)
+        self._mark(ids, False)
 
     def search(self, vectors: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` best photos of each projected vector by inner product in the projection: (ids, inner

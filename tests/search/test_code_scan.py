@@ -30,8 +30,8 @@ def test_the_scan_finds_the_best_by_inner_product_and_follows_replacements_and_r
     assert [list(row) for row in found] == [_exact(ids, vectors, query, 5) for query in queries]
     assert np.allclose(scores, np.sort(queries @ vectors.T, axis=1)[:, ::-1][:, :5], atol=2e-3)  # half precision
 
-    vectors[7] = queries[0]  # photo 107 edited to look like the first query
-    scan.add(ids[7:8], vectors[7:8])
+    vectors[7] = queries[0]  # photo 107 edited to look like the first query (given twice: the last counts)
+    scan.add(np.array([107, 107]), np.stack([queries[1], vectors[7]]))
     assert scan.live == 300 and scan.search(queries[:1], 1)[0][0, 0] == 107
     scan.remove([107, 250, 999])  # an id it never held is ignored
     keep = ~np.isin(ids, [107, 250])
