@@ -133,7 +133,9 @@ class VectorIndex:
         gone = self._store.ids(live[~seen[live]])
         if self._searcher.dead + len(gone) > count:
             return False
-        self.remove(gone)
+        # the gone and the changed removed at once (a large index's scan compacts its codes once), then the
+        # new and the changed inserted
+        self.remove(np.concatenate([gone] + [ids for ids, _ in stale]))
         for ids, batch in stale:
             self.add(ids, batch)
         return True

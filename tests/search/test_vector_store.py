@@ -46,6 +46,8 @@ def test_differs_tells_the_missing_and_the_changed_apart_from_the_same():
     changed = vectors.copy()
     changed[1, 0] += 0.5
     assert store.differs(store.rows_of(np.array([1, 2, 3])), changed).tolist() == [False, True, True]
+    assert store.differs(store.rows_of(np.array([1, 2])), changed[:2]).tolist() == [False, True]  # consecutive rows
+    assert store.differs(store.rows_of(np.array([2, 1])), changed[[1, 0]]).tolist() == [True, False]
 
 
 def test_written_and_read_back_without_the_removed_rows():
@@ -60,6 +62,11 @@ def test_written_and_read_back_without_the_removed_rows():
     assert read.live == read.rows == 40
     kept = np.array([i for i in range(50) if i % 5])
     assert np.array_equal(read.vectors(read.rows_of(kept)), vectors[kept].astype(np.float16).astype(np.float32))
+    held = read._vectors
+    read.put(np.array([50, 51]), _vectors(2))  # read with room to grow: nothing is copied
+    assert read._vectors is held and read.live == 42 and list(read.rows_of(np.array([50, 51]))) == [40, 41]
     handle.seek(0)
     with pytest.raises(ValueError):
         VectorStore.read(handle, 16)
+    with pytest.raises(ValueError):  # cut short
+        VectorStore.read(io.BytesIO(handle.getvalue()[:-100]), 8)
