@@ -31,6 +31,7 @@ from album.library.records import (FolderInfo, LibraryStatus, ModelStatus, Perso
 from album.paths import LibraryPaths
 from album.search.indexes import IndexSet
 from album.tasks import Cancelled, ProgressCallback, TaskControl
+from album.vision import graph_cache
 
 if TYPE_CHECKING:  # the scanner and the image search import Pillow: not for reading the catalogue
     from album.duplicates.stacks import Stack
@@ -59,6 +60,8 @@ class Album:
         except Timeout:  # another album process (the app, a scan) is writing: we may only read
             self.read_only = True
         self.catalogue = Catalogue(paths.catalogue)
+        if not self.read_only:  # models then load from their kept ONNX graphs, not exporting them again
+            graph_cache.keep_in(paths.graphs)
         self._own_executor = executor is None
         self.executor = executor or ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
                                                        thread_name_prefix="album-io")
@@ -93,6 +96,7 @@ class Album:
             self.executor.shutdown(wait=True, cancel_futures=True)
         self.catalogue.close()
         if not self.read_only:
+            graph_cache.keep_in(None)
             self._lock.release()
 
     def _require_writer(self) -> None:

@@ -86,6 +86,11 @@ class LibraryPaths:
         return self.cache / "features"
 
     @property
+    def graphs(self) -> Path:
+        """The backbones' ONNX graphs, kept so that a model loads without exporting them again."""
+        return self.cache / "graphs"
+
+    @property
     def log_file(self) -> Path:
         return self.logs / "album.log"
 

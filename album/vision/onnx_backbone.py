@@ -8,16 +8,19 @@ forward pass within 1e-5.  So every encoder's backbone runs here when
 Its threads do not spin while idle: spinning took the cores the decoder
 processes needed (indexing ran at 20 photos/s instead of 41).
 
-The graph is exported from the PyTorch module the first time it is needed,
-in memory (about 1 s; no file to go stale when weights change, e.g. a
-fine-tuned backbone loaded after the encoder was built), at the crop size
-of the encoder's preprocessing and any batch size.  Without onnxruntime, or
+The graph is exported from the PyTorch module the first time it is needed
+(about 0.55 s, from the module as it is then: e.g. a fine-tuned backbone's
+weights loaded after the encoder was built), at the crop size of the
+encoder's preprocessing and any batch size, and kept in the library's cache
+under a digest of the module and the export (``graph_cache.py``): a later
+start reads it instead.  Without onnxruntime, or
 when the export fails, ``load`` returns None and the caller keeps PyTorch,
 with the reason logged once.  ``ALBUM_INFERENCE=torch`` chooses PyTorch.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import io
 import logging
@@ -28,6 +31,8 @@ import warnings
 import numpy as np
 import torch
 from torch import nn
+
+from album.vision import graph_cache
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +57,22 @@ class OnnxBackbone:
         return self._session.run(None, {self._input: np.ascontiguousarray(batch, np.float32)})[0]
 
 
+#: the exporter's opset
+OPSET = 17
+
+
+def graph_key(backbone: nn.Module, crop: int) -> str:
+    """A digest of everything the exported graph depends on: the module's structure and weights, the crop
+    size, the exporter (about 20 ms)."""
+    digest = hashlib.sha256(f"{torch.__version__} opset {OPSET} crop {crop}\n{backbone!r}".encode())
+    for name, tensor in backbone.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:32]
+
+
 def export(backbone: nn.Module, crop: int) -> bytes:
-    """The backbone as an ONNX graph (opset 17) with a free batch size."""
+    """The backbone as an ONNX graph (opset ``OPSET``) with a free batch size."""
     buffer = io.BytesIO()
     module = backbone.eval()
     with warnings.catch_warnings(), torch.no_grad():
@@ -62,7 +81,7 @@ def export(backbone: nn.Module, crop: int) -> bytes:
         warnings.simplefilter("ignore")
         torch.onnx.export(module, (torch.zeros(1, 3, crop, crop),), buffer, input_names=["images"],
                           output_names=["features"], dynamic_axes={"images": {0: "n"}, "features": {0: "n"}},
-                          opset_version=17, dynamo=False)
+                          opset_version=OPSET, dynamo=False)
     return buffer.getvalue()
 
 
@@ -82,11 +101,21 @@ def load(backbone: nn.Module, crop: int, threads: int) -> OnnxBackbone | None:
     if importlib.util.find_spec("onnxruntime") is None:
         log.info("onnxruntime is not installed; inference runs in PyTorch (about 2.5x slower)")
         return None
+    key = graph_key(backbone, crop)
+    kept = graph_cache.read(key)
+    if kept is not None:
+        try:
+            return OnnxBackbone(session(kept, threads))
+        except Exception as exc:  # a damaged file: exported again, and replaced
+            log.info("the kept ONNX graph could not be loaded (%s); exporting it again", exc)
     try:
-        return OnnxBackbone(session(export(backbone, crop), threads))
+        graph = export(backbone, crop)
+        runtime = OnnxBackbone(session(graph, threads))
     except Exception as exc:  # an exporter or runtime that cannot take this network: PyTorch still can
         log.warning("could not run the backbone in ONNX Runtime (%s); inference runs in PyTorch", exc)
         return None
+    graph_cache.write(key, graph)
+    return runtime
 
 
 class LazyRuntime:

@@ -1,0 +1,69 @@
+"""ONNX graphs of backbones kept on disk, so that a later start loads one instead of exporting it again.
+
+Exporting the backbone to ONNX takes about 0.55 s of every model load here
+(``onnx_backbone.py``); a kept graph is read in a few milliseconds.  A graph
+is filed under a digest of everything that shapes it (the backbone's
+structure and weights, the crop size, the exporter's settings and torch's
+version, ``onnx_backbone.graph_key``), so a fine-tuned or personal model
+gets its own, and one that no longer matches is never read.  The folder is
+the library's (``LibraryPaths.graphs``), set when the library is opened
+(``keep_in``); until then nothing is kept.  Only the ``KEEP`` most recently
+used graphs stay.  A graph that cannot be written is logged and skipped:
+the cache only saves time.  This module does not import PyTorch (the
+engine sets the folder in processes that never load a model).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from album.paths import PRIVATE_FILE, private_folder
+
+log = logging.getLogger(__name__)
+
+#: graphs kept (about 14 MB each for EfficientNet-Lite0)
+KEEP = 4
+SUFFIX = ".onnx"
+
+_folder: Path | None = None
+
+
+def keep_in(folder: Path | None) -> None:
+    """Keep graphs in ``folder`` from now on (None: keep none)."""
+    global _folder
+    _folder = None if folder is None else Path(folder)
+
+
+def read(key: str) -> bytes | None:
+    """The graph kept under ``key``, or None."""
+    if _folder is None:
+        return None
+    path = _folder / f"{key}{SUFFIX}"
+    try:
+        graph = path.read_bytes()
+        os.utime(path)  # recently used: kept longest
+    except OSError:
+        return None
+    return graph
+
+
+def write(key: str, graph: bytes) -> None:
+    """Keep ``graph`` under ``key`` (atomically, private), then forget all but the ``KEEP`` most recent."""
+    if _folder is None:
+        return
+    path = _folder / f"{key}{SUFFIX}"
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        private_folder(_folder)
+        with open(temporary, "wb", opener=lambda name, flags: os.open(name, flags, PRIVATE_FILE)) as handle:
+            handle.write(graph)
+        os.replace(temporary, path)
+        kept = sorted(_folder.glob(f"*{SUFFIX}"), key=lambda graph: graph.stat().st_mtime_ns, reverse=True)
+        for stale in kept[KEEP:]:
+            stale.unlink(missing_ok=True)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        log.warning("could not keep the model's ONNX graph in %s (%s); it is exported again at the next start",
+                    _folder, exc)

@@ -1,0 +1,73 @@
+"""A backbone's ONNX graph is kept in the library's cache and read at the next load instead of exported."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from album.engine import Album
+from album.paths import LibraryPaths
+from album.vision import graph_cache, onnx_backbone
+from album.vision.modelfile import open_encoder
+from tests.conftest import make_photo
+
+
+@pytest.fixture
+def kept(tmp_path):
+    graph_cache.keep_in(tmp_path / "graphs")
+    yield tmp_path / "graphs"
+    graph_cache.keep_in(None)
+
+
+def _embeddings(encoder) -> np.ndarray:
+    return encoder.embed_batch(torch.stack([encoder.preprocess(make_photo(seed)) for seed in range(3)]))
+
+
+def test_the_second_load_reads_the_kept_graph_and_embeds_the_same(kept, monkeypatch):
+    first = _embeddings(open_encoder("default"))
+    assert len(list(kept.glob("*.onnx"))) == 1 and oct(next(kept.glob("*.onnx")).stat().st_mode & 0o777) == "0o600"
+
+    def no_export(backbone, crop):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(onnx_backbone, "export", no_export)
+    second = open_encoder("default")
+    assert second.runtime == "onnxruntime" and np.array_equal(_embeddings(second), first)
+
+
+def test_other_weights_get_their_own_graph(kept):
+    encoder = open_encoder("default")
+    with torch.no_grad():
+        next(encoder.backbone.parameters()).mul_(1.01)  # as a fine-tuned backbone's weights are loaded
+    _embeddings(encoder)
+    _embeddings(open_encoder("default"))
+    assert len(list(kept.glob("*.onnx"))) == 2
+
+
+def test_a_damaged_graph_is_exported_again_and_replaced(kept, caplog):
+    reference = _embeddings(open_encoder("default"))
+    path = next(kept.glob("*.onnx"))
+    path.write_bytes(b"not a graph")
+    with caplog.at_level(logging.INFO, logger=onnx_backbone.__name__):
+        assert np.array_equal(_embeddings(open_encoder("default")), reference)
+    assert "exporting it again" in caplog.text and path.stat().st_size > 1000
+
+
+def test_only_the_most_recent_graphs_are_kept(kept, monkeypatch):
+    monkeypatch.setattr(graph_cache, "KEEP", 2)
+    for key in ("a", "b", "c"):
+        graph_cache.write(key, key.encode())
+    assert sorted(path.stem for path in kept.glob("*.onnx")) == ["b", "c"]
+    assert graph_cache.read("c") == b"c" and graph_cache.read("a") is None
+
+
+def test_an_open_library_keeps_graphs_in_its_cache_until_closed(tmp_path):
+    paths = LibraryPaths.at(tmp_path / "library")
+    with Album.open(paths):
+        graph_cache.write("k", b"graph")
+    assert (paths.graphs / "k.onnx").read_bytes() == b"graph"
+    graph_cache.write("after", b"graph")  # closed: nothing kept
+    assert not (paths.graphs / "after.onnx").exists()
