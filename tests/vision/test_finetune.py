@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,13 @@ from album.vision.modelfile import load_model, read_card
 from tests.conftest import make_photo
 
 
+def _free_port() -> str:
+    """A port nothing listens on now (a fixed one fails when another run of the suite holds it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
+
+
 @pytest.mark.slow
 def test_torchrun_two_cpu_processes(tmp_path):
     data = tmp_path / "data"
@@ -23,7 +31,7 @@ def test_torchrun_two_cpu_processes(tmp_path):
         for i in range(3):
             make_photo(10 * c + i, (80, 64)).save(folder / f"{i}.jpg")
     out = tmp_path / "tuned.safetensors"
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29517",
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", _free_port(),
                "-m", "album.vision.commands", "train", str(data), "--out", str(out), "--mode", "finetune",
                "--train-classes", "000-003", "--val-fraction", "0.25", "--crop", "64", "--epochs", "1",
                "--batch-size", "4", "--batch-samples", "2", "--hidden", "8"]
