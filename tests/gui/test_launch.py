@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import subprocess
 import sys
+import time
 
 import pytest
 from PIL import Image
@@ -50,6 +52,25 @@ def test_main_opens_the_window_on_the_chosen_library_and_logs(qtbot, tmp_path, r
     assert seen and seen[0].windowTitle() == "Album"
     assert (library / "logs" / "album.log").read_text().count("starting the desktop app") == 1
     assert not seen[0].bridge.thread.isRunning()
+
+
+def test_once_the_model_is_loaded_the_app_keeps_what_it_holds_out_of_the_cycle_collector(qtbot, tmp_path,
+                                                                                         restore_globals):
+    frozen = []
+    deadline = time.monotonic() + 120
+
+    def close_when_settled():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if windows and (gc.get_freeze_count() or time.monotonic() > deadline):
+            frozen.append(gc.get_freeze_count())
+            windows[0].close()
+            return
+        QTimer.singleShot(100, close_when_settled)
+
+    QTimer.singleShot(100, close_when_settled)
+    assert launch.main(["--library", str(tmp_path / "lib")]) == 0
+    assert frozen and frozen[0] > 100_000  # the modules, Qt, the engine and the loaded model
+    assert gc.get_freeze_count() == 0  # the app closed: all of it may go
 
 
 def test_excepthook_logs_and_reports_once(tmp_path, restore_globals, monkeypatch):
