@@ -34,8 +34,8 @@ SCAN_CANDIDATES = 1024
 #: rows the codebooks are trained on at least (a smaller sample is repeated: 4-bit codes need 16 centroids
 #: per sub-space); faiss trains on 4,096 at most
 MIN_TRAINING_ROWS = 1024
-#: k-means iterations per sub-space: 15 took 0.2 s where faiss's default 25 took 0.4-0.5 s (a fixed cost of
-#: every rebuild), for a quantisation error 1 % higher
+#: k-means iterations per sub-space: 15 took 0.25-0.35 s where faiss's default 25 took 0.4-0.55 s (a fixed
+#: cost of every rebuild), for a quantisation error 0.7 % higher
 TRAINING_ITERATIONS = 15
 
 
