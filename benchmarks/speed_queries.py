@@ -157,11 +157,11 @@ def before_and_after(n: int) -> list[Figure]:
     now = _insertion_rate(vectors)
     return [Figure(SECTION, f"index of {n:,} vectors built as before: full vectors, M {PREVIOUS['M']} / "
                             f"ef_construction {PREVIOUS['EF_CONSTRUCTION']}", f"{before:,.0f} vectors/s"),
-            Figure(SECTION, f"index of {n:,} vectors built now: {_graph(n)}",
+            Figure(SECTION, f"index of {n:,} vectors built now: {_searcher(n)}",
                    f"{now:,.0f} vectors/s ({now / before:.1f}x)", "≥ 10x before", now >= 10 * before)]
 
 
-def _graph(n: int) -> str:
+def _searcher(n: int) -> str:
     """How an index of ``n`` vectors searches."""
     if projection.Projection.wanted(n, DIM):
         return (f"scan of 4-bit codes of {projection.PROJECTED_DIM} principal axes (faiss), "
@@ -191,7 +191,7 @@ def at_size(root: Path, n: int, queries: int) -> list[Figure]:
                              "save included)", f"{rebuild:.1f} s ({n / rebuild:,.0f} vectors/s)")]
     timings = latency(index, ids, vectors, mixture.draw(queries))
     p99, cpu_p99 = np.percentile(timings.index, 99), np.percentile(timings.index_cpu, 99)
-    found += [Figure(SECTION, f"similar-photo query ({_graph(n)}), {n:,} vectors",
+    found += [Figure(SECTION, f"similar-photo query ({_searcher(n)}), {n:,} vectors",
                      f"{_percentiles(timings.index)} (CPU time p99 {cpu_p99 * 1000:.2f} ms)", "p99 ≤ 5 ms",
                      p99 <= 0.005),
               Figure(SECTION, f"the same queries in a row, {n:,} vectors (above, each follows an exact search that "

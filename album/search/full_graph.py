@@ -54,9 +54,10 @@ class FullGraph:
 
     def remove(self, ids: np.ndarray) -> None:
         """Forget these photos (each is held, live)."""
-        for label in np.asarray(ids).tolist():
+        labels = np.asarray(ids).tolist()
+        for label in labels:
             self._graph.mark_deleted(label)
-        self._deleted.update(np.asarray(ids).tolist())
+        self._deleted.update(labels)
 
     def search(self, vectors: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` nearest photos of each vector, on every core: (ids, cosines), each (q, n), best first;
