@@ -13,6 +13,10 @@ import os
 from album.paths import PRIVATE_FILE, LibraryPaths, private_folder
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: libraries whose notes at INFO read like errors in the user's log: faiss's loader lists the CPU-specific
+#: builds it tried ("Could not load library with AVX512 support ... ModuleNotFoundError") before the one it
+#: loads
+QUIETER = {"faiss.loader": logging.WARNING}
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -27,6 +31,8 @@ def setup_logging(paths: LibraryPaths, console_level: int = logging.WARNING) -> 
     private_folder(paths.logs)
     root = logging.getLogger()
     root.setLevel(logging.INFO)
+    for name, level in QUIETER.items():
+        logging.getLogger(name).setLevel(level)
     for handler in list(root.handlers):
         if getattr(handler, "album", False):
             root.removeHandler(handler)
