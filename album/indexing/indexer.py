@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
-from album.indexing.decoding import DecodeJob, Decoded, InProcessDecoder, ProcessDecoder
+from album.indexing.decoding import DecodeJob, Decoded, InProcessDecoder, ProcessDecoder, job_for
+from album.indexing.prefetch import Prefetch, thumbnail_size
 from album.indexing.reheading import VectorsCallback, rehead
 from album.library.catalogue import Catalogue, EncodedPhoto
 from album.library.scanner import ScanSummary
@@ -63,9 +64,7 @@ def model_input(decoded: Sequence[Decoded], features_id: str) -> torch.Tensor:
 
 
 def decode_job(photo: Photo, needs: tuple[Encoder, ...], thumbnail_size: int = 0) -> DecodeJob:
-    preprocessing = {encoder.features_id: encoder.preprocessing for encoder in needs}
-    return DecodeJob(photo.path, max(encoder.decode_size for encoder in needs), tuple(preprocessing.items()),
-                     thumbnail_size)
+    return job_for(photo.path, [(encoder.features_id, encoder.preprocessing) for encoder in needs], thumbnail_size)
 
 
 @dataclass
@@ -82,13 +81,15 @@ class Plan:
 
 class Indexer:
     def __init__(self, catalogue: Catalogue, encoders: Sequence[Encoder], decoder: InProcessDecoder | ProcessDecoder,
-                 thumbnails: ThumbnailCache | None = None):
+                 thumbnails: ThumbnailCache | None = None, prefetch: Prefetch | None = None):
         self.catalogue = catalogue
         self.encoders = list(encoders)
         self.runners = runners(self.encoders)
         self.decoder = decoder
         #: where the grid's thumbnails made from the indexing decode go (None: not made)
         self.thumbnails = thumbnails
+        #: decodes asked for while the encoders loaded, taken when a job equals one of them
+        self.prefetch = prefetch or Prefetch(decoder)
 
     def encode_pending(self, summary: ScanSummary, on_vectors: VectorsCallback, progress: ProgressCallback | None,
                        control: TaskControl, counted_new: Set[int] = frozenset()) -> None:
@@ -134,8 +135,8 @@ class Indexer:
                 item = next(upcoming, None)
                 if item is None:
                     return
-                job = decode_job(*item, self._thumbnail_size(item[0]))
-                queue.append((*item, job, self.decoder.submit(job)))
+                job = decode_job(*item, thumbnail_size(self.thumbnails, item[0]))
+                queue.append((*item, job, self.prefetch.take(job) or self.decoder.submit(job)))
 
         try:
             refill()
@@ -160,12 +161,6 @@ class Indexer:
                 future.cancel()
             if batch:  # cancelled mid-batch: keep what was decoded
                 self._encode_batch(batch, on_vectors)
-
-    def _thumbnail_size(self, photo: Photo) -> int:
-        """The grid thumbnail to make while decoding ``photo``: none when it is cached already."""
-        if self.thumbnails is None or self.thumbnails.cached(photo_key(photo), INDEXING_SIZE):
-            return 0
-        return INDEXING_SIZE
 
     def _encode_batch(self, batch: list[Prepared], on_vectors: VectorsCallback) -> None:
         results = {item.photo.id: EncodedPhoto(item.photo.id, item.photo.content_hash, item.decoded.info.width,

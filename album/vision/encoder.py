@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from album.vision.backbones import BackboneSpec, Preprocessing
+from album.vision.backbones import BackboneSpec, PooledBackbone, Preprocessing
 from album.vision.calibration import ScoreScale
 from album.vision.onnx_backbone import LazyRuntime
 
@@ -36,13 +36,16 @@ def configure_threads(threads: int | None = None) -> None:
 class Encoder:
     def __init__(self, backbone: BackboneSpec, head: nn.Module | None = None, head_checksum: str | None = None,
                  preprocessing: Preprocessing | None = None, device: str = "cpu", min_score: float | None = None,
-                 score_scale: ScoreScale | None = None):
+                 score_scale: ScoreScale | None = None, network: PooledBackbone | None = None):
+        """``network``: the built backbone of another encoder to share (same weights, on ``device``), instead
+        of building a copy."""
         configure_threads()
         self.backbone_spec = backbone
         self.preprocessing = preprocessing or backbone.preprocessing
         self.device = torch.device(device)
         # channels-last convolutions run about twice as fast on CPUs (measured: 65 vs 30 images/s)
-        self.backbone = backbone.build().to(self.device, memory_format=torch.channels_last).eval()
+        self.backbone = network if network is not None else (
+            backbone.build().to(self.device, memory_format=torch.channels_last).eval())
         self.head = head.to(self.device).eval() if head is not None else None
         #: the faster runtime of the same backbone, made on first use (CPU only)
         self._runtime = (LazyRuntime(self.backbone, self.preprocessing.crop, torch.get_num_threads())

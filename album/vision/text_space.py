@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -210,12 +211,15 @@ class TextSpaceModel:
         floor = max(self.search.feedback_min_score, float(text_scores[order[0]]) - self.search.feedback_margin)
         return order[text_scores[order] >= floor]
 
-    def photo_encoder(self, device: str = "cpu") -> Encoder:
+    def photo_encoder(self, device: str = "cpu", beside: Sequence[Encoder] = ()) -> Encoder:
         """The tower as one more encoder of a library: the bundled backbone with this head, so a scan
         gives photos their vectors from the same decode and backbone pass as the similarity
-        model's (or from the kept features, without decoding)."""
+        model's (or from the kept features, without decoding). An encoder ``beside`` it that reads the same
+        features lends it its network, which is then not built twice."""
+        network = next((e.backbone for e in beside
+                        if e.features_id == self.features_id and e.device == torch.device(device)), None)
         encoder = Encoder(get_backbone(DEFAULT_BACKBONE), head=self.head, head_checksum=self.model_id.split("+", 1)[1],
-                          device=device)
+                          device=device, network=network)
         if (encoder.model_id, encoder.features_id) != (self.model_id, self.features_id):
             raise ModelUnavailable(f"the text search model reads the features {self.features_id}, but the "
                                    f"bundled backbone makes {encoder.features_id}; reinstall album")
