@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 
 import numpy as np
 import torch
@@ -23,7 +24,7 @@ from torch import nn
 
 from album.vision.backbones import BackboneSpec, PooledBackbone, Preprocessing
 from album.vision.calibration import ScoreScale
-from album.vision.onnx_backbone import LazyRuntime
+from album.vision.onnx_backbone import LazyRuntime, weights_digest
 
 
 def configure_threads(threads: int | None = None) -> None:
@@ -36,20 +37,21 @@ def configure_threads(threads: int | None = None) -> None:
 class Encoder:
     def __init__(self, backbone: BackboneSpec, head: nn.Module | None = None, head_checksum: str | None = None,
                  preprocessing: Preprocessing | None = None, device: str = "cpu", min_score: float | None = None,
-                 score_scale: ScoreScale | None = None, network: PooledBackbone | None = None):
-        """``network``: the built backbone of another encoder to share (same weights, on ``device``), instead
-        of building a copy."""
+                 score_scale: ScoreScale | None = None, share: "Encoder | None" = None):
+        """``share``: an encoder of the same backbone weights on the same device whose network this one
+        uses, instead of building a copy."""
         configure_threads()
         self.backbone_spec = backbone
         self.preprocessing = preprocessing or backbone.preprocessing
         self.device = torch.device(device)
-        # channels-last convolutions run about twice as fast on CPUs (measured: 65 vs 30 images/s)
-        self.backbone = network if network is not None else (
-            backbone.build().to(self.device, memory_format=torch.channels_last).eval())
+        self._share = share
+        self._network: PooledBackbone | None = None
+        self._network_lock = threading.Lock()
+        self._built_digest: str | None = None
         self.head = head.to(self.device).eval() if head is not None else None
         #: the faster runtime of the same backbone, made on first use (CPU only)
-        self._runtime = (LazyRuntime(self.backbone, self.preprocessing.crop, torch.get_num_threads())
-                         if self.device.type == "cpu" else None)
+        self._runtime = (LazyRuntime(lambda: self.backbone, self.preprocessing.crop, torch.get_num_threads(),
+                                     self._untouched_weights) if self.device.type == "cpu" else None)
         self._head_checksum = head_checksum
         with torch.inference_mode():
             probe = torch.zeros(1, backbone.dim, device=self.device)
@@ -61,6 +63,38 @@ class Encoder:
         self.min_score = backbone.min_score if min_score is None else min_score
         #: how scores read to a person (calibrated on validation photos; see ``calibration``)
         self.score_scale = score_scale or ScoreScale.uncalibrated(self.min_score)
+        if self._runtime is None or not self._runtime.kept():
+            self.backbone  # built now: a network that cannot be (weights missing offline) fails here, plainly
+
+    @property
+    def backbone(self) -> PooledBackbone:
+        """The PyTorch network: built with the encoder, unless a graph of its untouched weights is kept for
+        ONNX Runtime (``onnx_backbone``), then on first use (importing timm and building it take about 2.5 s
+        in a new process)."""
+        with self._network_lock:
+            if self._network is None and self._share is not None:
+                self._network = self._share.backbone
+            elif self._network is None:
+                # channels-last convolutions run about twice as fast on CPUs (measured: 65 vs 30 images/s)
+                self._network = self.backbone_spec.build().to(self.device, memory_format=torch.channels_last).eval()
+                if self._runtime is not None:  # only graphs are named by it
+                    self._built_digest = weights_digest(self._network)
+            return self._network
+
+    @property
+    def network_built(self) -> bool:
+        return self._network is not None or (self._share is not None and self._share.network_built)
+
+    def _untouched(self) -> bool:
+        """Whether the network is the registry's as built: not built yet, or its weights unchanged since (a
+        fine-tuned backbone's weights are loaded into it after the build)."""
+        if self._share is not None:
+            return self._share._untouched()
+        return self._network is None or weights_digest(self._network) == self._built_digest
+
+    def _untouched_weights(self) -> str | None:
+        """Names the backbone's weights (its features id) while they are the registry's as built; else None."""
+        return self.features_id if self._untouched() else None
 
     def _preprocessing_suffix(self) -> str:
         if self.preprocessing == self.backbone_spec.preprocessing:

@@ -49,6 +49,11 @@ def read(key: str) -> bytes | None:
     return graph
 
 
+def has(key: str) -> bool:
+    """Whether a graph is kept under ``key``."""
+    return _folder is not None and (_folder / f"{key}{SUFFIX}").is_file()
+
+
 def write(key: str, graph: bytes) -> None:
     """Keep ``graph`` under ``key`` (atomically, private), then forget all but the ``KEEP`` most recent."""
     if _folder is None:

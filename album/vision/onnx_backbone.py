@@ -12,8 +12,12 @@ The graph is exported from the PyTorch module the first time it is needed
 (about 0.55 s, from the module as it is then: e.g. a fine-tuned backbone's
 weights loaded after the encoder was built), at the crop size of the
 encoder's preprocessing and any batch size, and kept in the library's cache
-under a digest of the module and the export (``graph_cache.py``): a later
-start reads it instead.  Without onnxruntime, or
+(``graph_cache.py``): a later start reads it instead.  While a network is
+the registry's own (not built yet, so nobody changed its weights), its
+graph is named by its weights file's digest, and a later start runs it
+without building the PyTorch network, or importing timm (about 2.5 s in a
+new process); once a module was built (a fine-tuned backbone's weights
+loaded into it), by a digest of the module's weights.  Without onnxruntime, or
 when the export fails, ``load`` returns None and the caller keeps PyTorch,
 with the reason logged once.  ``ALBUM_INFERENCE=torch`` chooses PyTorch.
 """
@@ -27,6 +31,7 @@ import logging
 import os
 import threading
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -61,14 +66,38 @@ class OnnxBackbone:
 OPSET = 17
 
 
-def graph_key(backbone: nn.Module, crop: int) -> str:
-    """A digest of everything the exported graph depends on: the module's structure and weights, the crop
-    size, the exporter (about 20 ms)."""
-    digest = hashlib.sha256(f"{torch.__version__} opset {OPSET} crop {crop}\n{backbone!r}".encode())
+def _exporter() -> str:
+    """What an exported graph depends on besides the network: the exporter and the libraries the network is
+    built from."""
+    from importlib import metadata
+
+    versions = []
+    for package in ("timm", "torchvision"):
+        try:
+            versions.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package} none")
+    return f"{torch.__version__} opset {OPSET} {' '.join(versions)}"
+
+
+def weights_digest(backbone: nn.Module) -> str:
+    """A digest of a network's structure and weights (about 20 ms for EfficientNet-Lite0)."""
+    digest = hashlib.sha256(repr(backbone).encode())
     for name, tensor in backbone.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:32]
+    return digest.hexdigest()
+
+
+def graph_key(backbone: nn.Module, crop: int) -> str:
+    """The key of the graph of a built network: its structure and weights, the crop size, the exporter."""
+    return hashlib.sha256(f"{_exporter()} crop {crop}\n{weights_digest(backbone)}".encode()).hexdigest()[:32]
+
+
+def named_key(weights: str, crop: int) -> str:
+    """The key of the graph of a network not built yet, named by its weights (a features id: the registry's
+    backbone and the digest of its weights file), the crop size and the exporter."""
+    return hashlib.sha256(f"{_exporter()} crop {crop}\nweights {weights}".encode()).hexdigest()[:32]
 
 
 def export(backbone: nn.Module, crop: int) -> bytes:
@@ -96,12 +125,16 @@ def session(graph: bytes, threads: int):
     return onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
 
-def load(backbone: nn.Module, crop: int, threads: int) -> OnnxBackbone | None:
-    """The backbone in ONNX Runtime, or None (logged) when it cannot run there."""
+def load(network: Callable[[], nn.Module], crop: int, threads: int,
+         untouched: str | None = None) -> OnnxBackbone | None:
+    """The backbone in ONNX Runtime, or None (logged) when it cannot run there. ``network`` builds (or gives)
+    the PyTorch module; ``untouched`` names its weights while they are the registry's, as built: the graph is
+    then kept under that name, and a later load reads it without building the network at all."""
     if importlib.util.find_spec("onnxruntime") is None:
         log.info("onnxruntime is not installed; inference runs in PyTorch (about 2.5x slower)")
         return None
-    key = graph_key(backbone, crop)
+    module = None if untouched is not None else network()
+    key = named_key(untouched, crop) if untouched is not None else graph_key(module, crop)
     kept = graph_cache.read(key)
     if kept is not None:
         try:
@@ -109,7 +142,7 @@ def load(backbone: nn.Module, crop: int, threads: int) -> OnnxBackbone | None:
         except Exception as exc:  # a damaged file: exported again, and replaced
             log.info("the kept ONNX graph could not be loaded (%s); exporting it again", exc)
     try:
-        graph = export(backbone, crop)
+        graph = export(module if module is not None else network(), crop)
         runtime = OnnxBackbone(session(graph, threads))
     except Exception as exc:  # an exporter or runtime that cannot take this network: PyTorch still can
         log.warning("could not run the backbone in ONNX Runtime (%s); inference runs in PyTorch", exc)
@@ -121,15 +154,23 @@ def load(backbone: nn.Module, crop: int, threads: int) -> OnnxBackbone | None:
 class LazyRuntime:
     """Loads the ONNX backbone once, on first use (after any weights were loaded into the module)."""
 
-    def __init__(self, backbone: nn.Module, crop: int, threads: int):
-        self._backbone, self._crop, self._threads = backbone, crop, threads
+    def __init__(self, network: Callable[[], nn.Module], crop: int, threads: int,
+                 untouched: Callable[[], str | None] = lambda: None):
+        self._network, self._crop, self._threads, self._untouched = network, crop, threads, untouched
         self._lock = threading.Lock()
         self._loaded = False
         self._runtime: OnnxBackbone | None = None
 
+    def kept(self) -> bool:
+        """Whether this runtime will load from a graph kept under the weights' name (no network needed)."""
+        untouched = self._untouched()
+        return (untouched is not None and wanted() and importlib.util.find_spec("onnxruntime") is not None
+                and graph_cache.has(named_key(untouched, self._crop)))
+
     def get(self) -> OnnxBackbone | None:
         with self._lock:
             if not self._loaded:
-                self._runtime = load(self._backbone, self._crop, self._threads) if wanted() else None
+                self._runtime = (load(self._network, self._crop, self._threads, self._untouched())
+                                 if wanted() else None)
                 self._loaded = True
             return self._runtime

@@ -216,10 +216,10 @@ class TextSpaceModel:
         gives photos their vectors from the same decode and backbone pass as the similarity
         model's (or from the kept features, without decoding). An encoder ``beside`` it that reads the same
         features lends it its network, which is then not built twice."""
-        network = next((e.backbone for e in beside
-                        if e.features_id == self.features_id and e.device == torch.device(device)), None)
+        share = next((e for e in beside if e.features_id == self.features_id and e.device == torch.device(device)),
+                     None)
         encoder = Encoder(get_backbone(DEFAULT_BACKBONE), head=self.head, head_checksum=self.model_id.split("+", 1)[1],
-                          device=device, network=network)
+                          device=device, share=share)
         if (encoder.model_id, encoder.features_id) != (self.model_id, self.features_id):
             raise ModelUnavailable(f"the text search model reads the features {self.features_id}, but the "
                                    f"bundled backbone makes {encoder.features_id}; reinstall album")

@@ -204,7 +204,7 @@ def test_prepare_scan_loads_each_backbone_runtime_and_the_grouping_code(album, m
     album.attach_encoder(second, "b")
     album.encoder.runtime  # the session's encoder keeps its runtime for the other tests
     loaded = []
-    monkeypatch.setattr(onnx_backbone, "load", lambda backbone, crop, threads: loaded.append(backbone))
+    monkeypatch.setattr(onnx_backbone, "load", lambda network, crop, threads, untouched: loaded.append(network()))
     monkeypatch.delitem(sys.modules, "album.groups.clustering")
     album.prepare_scan()
     assert "album.groups.clustering" in sys.modules

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -71,3 +73,34 @@ def test_an_open_library_keeps_graphs_in_its_cache_until_closed(tmp_path):
     assert (paths.graphs / "k.onnx").read_bytes() == b"graph"
     graph_cache.write("after", b"graph")  # closed: nothing kept
     assert not (paths.graphs / "after.onnx").exists()
+
+
+def test_a_kept_graph_of_the_registry_s_network_runs_without_building_it(kept):
+    first = open_encoder("default")
+    reference = _embeddings(first)
+    assert first.network_built  # exported from it
+    second = open_encoder("default")
+    assert np.array_equal(_embeddings(second), reference) and not second.network_built
+    features = second.features(torch.stack([second.preprocess(make_photo(0))]))
+    assert second.label_features(features.numpy()).shape == (1, 1000)  # the classifier: built when needed
+    assert second.network_built
+
+
+def test_a_new_process_runs_a_kept_graph_without_importing_timm(kept):
+    import subprocess
+    import sys
+
+    reference = _embeddings(open_encoder("default"))
+    probe = (
+        "import sys\nfrom pathlib import Path\nimport numpy as np, torch\n"
+        "from album.vision import graph_cache\nfrom album.vision.modelfile import open_encoder\n"
+        "from tests.conftest import make_photo\n"
+        f"graph_cache.keep_in(Path({str(kept)!r}))\n"
+        "encoder = open_encoder('default')\n"
+        "batch = torch.stack([encoder.preprocess(make_photo(seed)) for seed in range(3)])\n"
+        "np.save(sys.stdout.buffer, encoder.embed_batch(batch))\n"
+        "assert 'timm' not in sys.modules and encoder.runtime == 'onnxruntime', sorted(sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert np.array_equal(np.load(io.BytesIO(done.stdout)), reference)
