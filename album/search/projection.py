@@ -28,8 +28,8 @@ PROJECTED_DIM = 192
 #: vectors an index holds before it moves to the projection (below, building and searching a graph of the
 #: full vectors is fast and exact enough: recall@10 1.000 at 10,000)
 PROJECT_FROM = 20_000
-#: vectors the axes are fitted on (fitting takes about a second)
-FIT_SAMPLE = 20_000
+#: vectors the axes are fitted on (0.2-0.3 s at 1,280 dimensions; 20,000 took 0.4 s for the same recall)
+FIT_SAMPLE = 10_000
 
 
 class Projection:
@@ -50,9 +50,13 @@ class Projection:
     def fit(cls, sample: np.ndarray) -> Projection:
         """The ``PROJECTED_DIM`` principal axes of ``sample`` (about the origin: the inner products the index
         answers are about the origin too), rotated."""
+        from scipy.linalg import eigh
+
         sample = np.asarray(sample, np.float32)
-        values, axes = np.linalg.eigh((sample.T @ sample).astype(np.float64))
-        principal = axes[:, np.argsort(-values)[:PROJECTED_DIM]]
+        dim = sample.shape[1]
+        # only the leading axes (MRRR): 0.08 s at 1,280 dimensions where the full decomposition took 0.23 s
+        values, axes = eigh(sample.T @ sample, subset_by_index=[dim - PROJECTED_DIM, dim - 1], driver="evr")
+        principal = axes[:, np.argsort(-values)]
         rotation, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((principal.shape[1],) * 2))
         return cls(principal @ rotation)
 
