@@ -162,8 +162,8 @@ class ActiveEncoders:
     def load_in_background(self, then: "Callable[[list[Encoder]], None] | None" = None) -> None:
         """Load every encoder not loaded yet on a side thread (seconds in a new process: importing torch,
         building the networks), then call ``then`` there with all the encoders that loaded (to load their
-        runtimes, say); nothing when all are loaded. ``get`` waits for it and records the encoder; an encoder that failed to load raises
-        there, as if it loaded in ``get``."""
+        runtimes, say); nothing when all are loaded. ``get`` waits for it and records the encoder; an
+        encoder that failed to load raises there, as if it had loaded in ``get``."""
         choices = {role: self._choices[role] for role in self.roles
                    if role not in self._loaded and role not in self._loading and self._choices.get(role)}
         if not choices:
