@@ -90,6 +90,7 @@ class Album:
         if self._closed:
             return
         self._closed = True
+        self.encoders.close()
         if self._decoder is not None:
             self._decoder.close()
         if self._own_executor:

@@ -128,6 +128,8 @@ class ActiveEncoders:
         self._loaded: dict[str, Encoder] = {}
         #: role -> its encoder being loaded on a side thread (``load_in_background``)
         self._loading: dict[str, Future] = {}
+        self._loader: threading.Thread | None = None
+        self._closing = threading.Event()
         self._facts: dict[str, ModelFacts] = {}
         for entry in catalogue.active_models():
             if entry.get("source") and entry["role"] != SIMILARITY:
@@ -178,17 +180,27 @@ class ActiveEncoders:
             loaded = list(ready)
             for role, future in loading.items():
                 try:
+                    if self._closing.is_set():
+                        raise ModelUnavailable("the library was closed while its models loaded")
                     loaded.append(open_encoder(choices[role], beside=loaded))
                     future.set_result(loaded[-1])
                 except BaseException as exc:  # noqa: BLE001 - handed to ``get``, which raises it
                     future.set_exception(exc)
-            if then is not None:
+            if then is not None and not self._closing.is_set():
                 try:
                     then(loaded)
                 except Exception:  # the scan that needs it does it again, and reports what fails
                     log.debug("preparing the encoders in the background failed", exc_info=True)
 
-        threading.Thread(target=load, daemon=True, name="encoder-load").start()
+        self._loader = threading.Thread(target=load, daemon=True, name="encoder-load")
+        self._loader.start()
+
+    def close(self) -> None:
+        """Let a side thread still loading finish what it is doing and skip the rest, and wait for it: a
+        process must not exit while a thread is inside PyTorch's native code (it aborts)."""
+        self._closing.set()
+        if self._loader is not None:
+            self._loader.join()
 
     def expected_recipes(self) -> "list[tuple[str, Preprocessing]] | None":
         """What every active encoder will decode photos for (features id and preprocessing, the similarity

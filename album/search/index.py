@@ -103,12 +103,13 @@ class VectorIndex:
         self._reflect(generation, save)
 
     def refresh(self, batches: Callable[[], Batches], count: int, generation: int, save: bool = True,
-                progress: ProgressCallback | None = None) -> str:
+                progress: ProgressCallback | None = None, loaded: bool | None = None) -> str:
         """Make the index hold exactly the ``count`` vectors that ``batches()`` yields (it is called again
         when a first pass was not enough): the saved index, if intact, loaded in place of the one in
-        memory and caught up; otherwise rebuilt, reporting to ``progress``. Returns "caught up" or
-        "rebuilt"."""
-        caught_up = self.load(None) and self._catch_up(batches(), count)
+        memory and caught up; otherwise rebuilt, reporting to ``progress``. ``loaded``: whether the caller
+        has just loaded the saved index (True) or found it unusable (False), so it is not read again.
+        Returns "caught up" or "rebuilt"."""
+        caught_up = (self.load(None) if loaded is None else loaded) and self._catch_up(batches(), count)
         if not caught_up:
             self._build(batches(), count, ProgressMeter(REBUILDING, count, progress) if count else None)
         self._reflect(generation, save)

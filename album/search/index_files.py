@@ -90,6 +90,9 @@ class IndexFiles:
     def read(self, generation: int | None) -> IndexState | None:
         """The saved index if it is intact and reflects ``generation`` (None: whichever it reflects)."""
         name = self._stem.name
+        if not self.meta_path.exists():
+            log.info("index %s has not been saved yet; building it", name)
+            return None
         try:
             meta = json.loads(self.meta_path.read_text())
             if meta.get("format") != FORMAT:

@@ -46,11 +46,14 @@ class IndexSet:
         if index is None or index.dim != dim:
             index = self._indexes[model_id] = VectorIndex(self.directory, model_id, dim)
         generation = self.catalogue.generation(model_id)
-        if index.generation != generation and not index.load(generation):
+        if index.generation == generation:
+            return index
+        saved = index.load(None)  # read once: it reflects the catalogue, or it may be caught up
+        if not saved or index.generation != generation:
             count = self.catalogue.count_embeddings(model_id)
             started = time.monotonic()
             how = index.refresh(lambda: self.catalogue.embedding_batches(model_id), count, generation,
-                                save=self.persist, progress=self.progress)
+                                save=self.persist, progress=self.progress, loaded=saved)
             log.info("index of %s %s from %d stored embeddings in %.1f s", model_id, how, count,
                      time.monotonic() - started)
         return index

@@ -83,3 +83,25 @@ def test_no_recipe_is_guessed_for_a_model_the_registry_must_load(catalogue, tmp_
         "resize": 320, "crop": 288, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}}))
     monkeypatch.setattr(active, "DEFAULT_MODEL", weights)
     assert ActiveEncoders(catalogue, "default", writable=False).expected_recipes() is None
+
+
+def test_closing_waits_for_the_side_thread_and_skips_what_it_has_not_started(catalogue, monkeypatch):
+    """A process must not exit while the side thread is inside native code: closing waits for it."""
+    monkeypatch.setattr(active, "text_search_installed", lambda: True)
+    started, release, prepared = threading.Event(), threading.Event(), []
+
+    def open_encoder(choice, beside=()):
+        started.set()
+        release.wait(5)
+        return tiny_encoder(5)
+
+    monkeypatch.setattr(modelfile, "open_encoder", open_encoder)
+    encoders = ActiveEncoders(catalogue, "default", writable=True)
+    encoders.load_in_background(then=prepared.append)
+    started.wait(5)
+    threading.Timer(0.2, release.set).start()
+    encoders.close()  # returns once the first encoder is built; the second is never started
+    assert not any(thread.name == "encoder-load" for thread in threading.enumerate())
+    assert prepared == []
+    with pytest.raises(ModelUnavailable, match="closed"):
+        encoders.get(TEXT)

@@ -148,6 +148,17 @@ def test_a_damaged_saved_index_is_rebuilt(tmp_path, caplog):
     library.catalogue.close()
 
 
+def test_an_index_never_saved_is_read_once_and_built(tmp_path, caplog):
+    library = _Library(tmp_path, 20)
+    with caplog.at_level(logging.INFO, logger="album.search"):
+        index = IndexSet(library.catalogue, tmp_path / "index").get("m", DIM)
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages[0] == "index m has not been saved yet; building it"
+    assert len(messages) == 2 and messages[1].startswith("index of m rebuilt from 20 stored embeddings")
+    _holds_exactly_the_catalogue(index, library.catalogue)
+    library.catalogue.close()
+
+
 def test_a_saved_index_replaced_while_it_was_being_loaded_is_not_used(tmp_path, caplog, monkeypatch):
     library = _Library(tmp_path, 50)
     IndexSet(library.catalogue, tmp_path / "index").get("m", DIM)
