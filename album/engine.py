@@ -60,8 +60,11 @@ class Album:
         except Timeout:  # another album process (the app, a scan) is writing: we may only read
             self.read_only = True
         self.catalogue = Catalogue(paths.catalogue)
-        if not self.read_only:  # models then load from their kept ONNX graphs, not exporting them again
-            graph_cache.keep_in(paths.graphs)
+        # models then load from their kept ONNX graphs, not exporting them again; a read-only process only
+        # reads them, and never takes the place of a writer's folder
+        self._keeps_graphs = not self.read_only or graph_cache.folder() is None
+        if self._keeps_graphs:
+            graph_cache.keep_in(paths.graphs, writable=not self.read_only)
         self._own_executor = executor is None
         self.executor = executor or ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
                                                        thread_name_prefix="album-io")
@@ -96,8 +99,9 @@ class Album:
         if self._own_executor:
             self.executor.shutdown(wait=True, cancel_futures=True)
         self.catalogue.close()
-        if not self.read_only:
+        if self._keeps_graphs:
             graph_cache.keep_in(None)
+        if not self.read_only:
             self._lock.release()
 
     def _require_writer(self) -> None:

@@ -7,7 +7,8 @@ structure and weights, the crop size, the exporter's settings and torch's
 version, ``onnx_backbone.graph_key``), so a fine-tuned or personal model
 gets its own, and one that no longer matches is never read.  The folder is
 the library's (``LibraryPaths.graphs``), set when the library is opened
-(``keep_in``); until then nothing is kept.  Only the ``KEEP`` most recently
+(``keep_in``; a process that could only open it read-only reads the graphs
+kept there and writes none); until then nothing is kept.  Only the ``KEEP`` most recently
 used graphs stay.  A graph that cannot be written is logged and skipped:
 the cache only saves time.  This module does not import PyTorch (the
 engine sets the folder in processes that never load a model).
@@ -28,12 +29,20 @@ KEEP = 4
 SUFFIX = ".onnx"
 
 _folder: Path | None = None
+_writable = False
 
 
-def keep_in(folder: Path | None) -> None:
-    """Keep graphs in ``folder`` from now on (None: keep none)."""
-    global _folder
+def keep_in(folder: Path | None, writable: bool = True) -> None:
+    """Keep graphs in ``folder`` from now on (None: keep none); not ``writable``: only read the graphs
+    kept there (a process that opened the library read-only, beside the one writing it)."""
+    global _folder, _writable
     _folder = None if folder is None else Path(folder)
+    _writable = writable
+
+
+def folder() -> Path | None:
+    """Where graphs are kept (or read) now."""
+    return _folder
 
 
 def read(key: str) -> bytes | None:
@@ -43,7 +52,8 @@ def read(key: str) -> bytes | None:
     path = _folder / f"{key}{SUFFIX}"
     try:
         graph = path.read_bytes()
-        os.utime(path)  # recently used: kept longest
+        if _writable:
+            os.utime(path)  # recently used: kept longest
     except OSError:
         return None
     return graph
@@ -56,7 +66,7 @@ def has(key: str) -> bool:
 
 def write(key: str, graph: bytes) -> None:
     """Keep ``graph`` under ``key`` (atomically, private), then forget all but the ``KEEP`` most recent."""
-    if _folder is None:
+    if _folder is None or not _writable:
         return
     path = _folder / f"{key}{SUFFIX}"
     temporary = path.with_name(path.name + ".tmp")

@@ -104,3 +104,27 @@ def test_a_new_process_runs_a_kept_graph_without_importing_timm(kept):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=True,
                           cwd=Path(__file__).resolve().parents[2])
     assert np.array_equal(np.load(io.BytesIO(done.stdout)), reference)
+
+
+def test_a_library_opened_read_only_reads_the_kept_graphs_and_writes_none(tmp_path):
+    paths = LibraryPaths.at(tmp_path / "library")
+    with Album.open(paths):
+        _embeddings(open_encoder("default"))
+        kept = {path: path.stat().st_mtime_ns for path in paths.graphs.glob("*.onnx")}
+        graph_cache.keep_in(None)  # as in another process, where only the reader below is open
+        with Album.open(paths) as reader:
+            assert reader.read_only and graph_cache.folder() == paths.graphs
+            encoder = open_encoder("default")
+            _embeddings(encoder)
+            assert not encoder.network_built  # it ran the kept graph
+            graph_cache.write("other", b"graph")
+        assert graph_cache.folder() is None
+    assert {path: path.stat().st_mtime_ns for path in paths.graphs.glob("*.onnx")} == kept and len(kept) == 1
+
+
+def test_a_reader_opened_beside_a_writer_leaves_the_writer_s_folder(tmp_path):
+    paths = LibraryPaths.at(tmp_path / "library")
+    with Album.open(paths), Album.open(paths) as reader:
+        assert reader.read_only
+        graph_cache.write("k", b"graph")
+    assert (paths.graphs / "k.onnx").read_bytes() == b"graph"
