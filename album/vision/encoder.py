@@ -48,6 +48,7 @@ class Encoder:
         self._network: PooledBackbone | None = None
         self._network_lock = threading.Lock()
         self._built_digest: str | None = None
+        self._bundled_classifier: nn.Linear | None = None
         self.head = head.to(self.device).eval() if head is not None else None
         #: the faster runtime of the same backbone, made on first use (CPU only)
         self._runtime = (LazyRuntime(lambda: self.backbone, self.preprocessing.crop, torch.get_num_threads(),
@@ -84,6 +85,15 @@ class Encoder:
     @property
     def network_built(self) -> bool:
         return self._network is not None or (self._share is not None and self._share.network_built)
+
+    def _classifier(self):
+        """The network's classifier; while the network is not built, the registry's, read from its weights."""
+        if self.network_built or self.backbone_spec.classifier is None:
+            return self.backbone.classifier
+        with self._network_lock:
+            if self._bundled_classifier is None:
+                self._bundled_classifier = self.backbone_spec.classifier().to(self.device)
+            return self._bundled_classifier
 
     def _untouched(self) -> bool:
         """Whether the network is the registry's as built: not built yet, or its weights unchanged since (a
@@ -149,7 +159,7 @@ class Encoder:
     def label_features(self, features: np.ndarray) -> np.ndarray:
         """ImageNet class probabilities (N, 1000) of pooled features (what the backbone's own
         classifier says the photos show)."""
-        logits = self.backbone.classifier(torch.as_tensor(np.asarray(features, np.float32), device=self.device))
+        logits = self._classifier()(torch.as_tensor(np.asarray(features, np.float32), device=self.device))
         return torch.softmax(logits.float(), dim=1).cpu().numpy()
 
     def embed_batch(self, batch: torch.Tensor) -> np.ndarray:

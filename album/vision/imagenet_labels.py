@@ -2,8 +2,8 @@
 and the ImageNet-21k dictionary of nouns that word search looks typed words up in.
 
 Every class is a WordNet synset; timm ships its lemmas (synonyms, the first
-is the everyday name) and its definition (``timm.data.ImageNetInfo``, no
-download).  ``class_names`` gives readable names ("golden retriever") to
+is the everyday name) and its definition (the files ``timm.data.ImageNetInfo``
+reads, read here without importing timm; no download).  ``class_names`` gives readable names ("golden retriever") to
 name photo groups; ``label_texts`` gives the texts a sentence encoder turns
 into the class's place in text space (the name, all lemmas, and the name
 with its definition).
@@ -18,9 +18,12 @@ letters: alone, "ketch" lands near "kelpie").
 
 from __future__ import annotations
 
+import csv
+import importlib.util
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 #: How many classes the bundled classifier (``network.classifier``) outputs.
 NUM_CLASSES = 1000
@@ -50,21 +53,38 @@ def _lemmas(text: str) -> tuple[str, ...]:
     return tuple(lemma.strip().replace("_", " ") for lemma in text.split(",") if lemma.strip())
 
 
-def _synset(info, index: int, synset: str) -> ImageNetClass:
-    return ImageNetClass(index, synset, _lemmas(info.label_name_to_description(synset)),
-                         info.label_name_to_description(synset, detailed=True).split(": ", 1)[1])
+def _timm_info(name: str) -> str:
+    """A word list timm ships in ``timm/data/_info``, read without importing timm (which imports
+    torchvision and torch._dynamo: about 2 s in a new process) the way ``timm.data.ImageNetInfo`` reads it."""
+    spec = importlib.util.find_spec("timm")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("timm, which ships the ImageNet class words, is not installed")
+    return (Path(list(spec.submodule_search_locations)[0]) / "data" / "_info" / name).read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def _words() -> tuple[dict[str, str], dict[str, str]]:
+    """Every synset's lemmas (comma-separated) and definition."""
+    return tuple(dict(csv.reader(_timm_info(name).splitlines(), delimiter="\t"))
+                 for name in ("imagenet_synset_to_lemma.txt", "imagenet_synset_to_definition.txt"))
+
+
+def _synsets(name: str) -> list[str]:
+    return _timm_info(name).splitlines()
+
+
+def _synset(index: int, synset: str) -> ImageNetClass:
+    lemmas, definitions = _words()
+    return ImageNetClass(index, synset, _lemmas(lemmas[synset]), definitions[synset])
 
 
 @lru_cache(maxsize=1)
 def imagenet_classes() -> tuple[ImageNetClass, ...]:
     """All classes in classifier order (index i is output i of ``network.classifier``)."""
-    from timm.data import ImageNetInfo
-
-    info = ImageNetInfo("imagenet-1k")
-    synsets = info.label_names()
+    synsets = _synsets("imagenet_synsets.txt")
     if len(synsets) != NUM_CLASSES:
         raise RuntimeError(f"timm's ImageNet-1k list has {len(synsets)} classes, expected {NUM_CLASSES}")
-    return tuple(_synset(info, index, synset) for index, synset in enumerate(synsets))
+    return tuple(_synset(index, synset) for index, synset in enumerate(synsets))
 
 
 def class_names() -> list[str]:
@@ -83,13 +103,10 @@ def word_key(words: str) -> str:
 @lru_cache(maxsize=1)
 def _dictionary() -> dict[str, tuple[ImageNetClass, ...]]:
     """Every lemma of the ImageNet-21k synsets (and the 1k classes), keyed by ``word_key``, -> its senses."""
-    from timm.data import ImageNetInfo
-
-    info = ImageNetInfo("imagenet-22k")
-    synsets = dict.fromkeys([*info.label_names(), *(item.synset for item in imagenet_classes())])
+    synsets = dict.fromkeys([*_synsets("imagenet22k_synsets.txt"), *(item.synset for item in imagenet_classes())])
     senses: dict[str, list[ImageNetClass]] = {}
     for synset in synsets:
-        sense = _synset(info, -1, synset)
+        sense = _synset(-1, synset)
         for lemma in sense.lemmas:
             entry = senses.setdefault(word_key(lemma), [])
             if sense not in entry:

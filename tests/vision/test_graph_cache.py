@@ -81,9 +81,12 @@ def test_a_kept_graph_of_the_registry_s_network_runs_without_building_it(kept):
     assert first.network_built  # exported from it
     second = open_encoder("default")
     assert np.array_equal(_embeddings(second), reference) and not second.network_built
-    features = second.features(torch.stack([second.preprocess(make_photo(0))]))
-    assert second.label_features(features.numpy()).shape == (1, 1000)  # the classifier: built when needed
-    assert second.network_built
+    features = second.features(torch.stack([second.preprocess(make_photo(0))])).numpy()
+    probabilities = second.label_features(features)  # the classifier, read from the weights file
+    assert not second.network_built
+    assert np.abs(probabilities - first.label_features(features)).max() < 1e-6
+    second.backbone  # built when something needs the network itself
+    assert second.network_built and np.array_equal(second.label_features(features), first.label_features(features))
 
 
 def test_a_new_process_runs_a_kept_graph_without_importing_timm(kept):

@@ -17,7 +17,7 @@ import torch
 from album.errors import UserFacingError
 from album.vision.backbones import Preprocessing, get_backbone
 from album.vision.finetune import _load
-from album.vision.preprocess import augmented_tensor, center_tensor, check_views, view_tensor
+from album.vision.preprocess import augmented_tensor, center_tensor, check_views, normalise, view_tensor
 from tests.conftest import make_photo
 
 LITE0 = get_backbone("efficientnet_lite0").preprocessing
@@ -108,3 +108,27 @@ def test_unknown_views_are_the_users_mistake(photo, views):
     if views:
         with pytest.raises(UserFacingError, match="unknown view"):
             view_tensor(LITE0, photo, views[-1], KEY)
+
+
+@pytest.mark.parametrize("preprocessing", [LITE0, Preprocessing()])
+def test_normalising_is_torchvision_s_exactly(photo, preprocessing):
+    from torchvision.transforms import functional as TF
+
+    image = photo.resize((61, 47))
+    reference = TF.normalize(TF.to_tensor(image), preprocessing.mean, preprocessing.std)
+    assert torch.equal(normalise(image, preprocessing), reference)
+    assert torch.equal(normalise(image.convert("RGBA"), preprocessing), reference)
+    assert torch.equal(view_tensor(preprocessing, image, "flip", KEY), center_tensor(TF.hflip(image), preprocessing))
+
+
+def test_inference_imports_neither_torchvision_nor_timm():
+    """Both cost seconds in a new process (torchvision imports torch._dynamo); only training and building a
+    network need them."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nimport album.indexing.indexer, album.vision.modelfile, album.vision.text_space\n"
+             "print(sorted(m for m in ('torchvision', 'timm', 'torch._dynamo') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
