@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from importlib import import_module
 from pathlib import Path
@@ -271,6 +272,7 @@ class Album:
         finally:
             if prefetch is not None:
                 prefetch.cancel()
+            self.encoders.stop_preparing()  # a rescan that found nothing need not wait for scikit-learn to import
             self.indexes.save()
         return summary
 
@@ -412,11 +414,14 @@ class Album:
         return self.text_search.search(words, k, min_score)
 
 
-def _prepare_encoders(encoders: list["Encoder"]) -> None:
+def _prepare_encoders(encoders: list["Encoder"], enough: Callable[[], bool] = lambda: False) -> None:
     """Load what a scan needs besides the encoders themselves: the runtime of each backbone they run, and
-    the grouping code (scikit-learn: about 1 s to import)."""
+    the grouping code (scikit-learn: about 1 s to import); each step only while ``enough`` is False."""
     from album.indexing.indexer import runners
 
     for encoder in runners(encoders).values():
+        if enough():
+            return
         log.info("%s runs in %s", encoder.model_id, encoder.runtime)
-    import_module("album.groups.clustering")
+    if not enough():
+        import_module("album.groups.clustering")

@@ -130,6 +130,7 @@ class ActiveEncoders:
         self._loading: dict[str, Future] = {}
         self._loader: threading.Thread | None = None
         self._closing = threading.Event()
+        self._enough = threading.Event()  # ``then`` may stop: its caller no longer waits for it
         self._facts: dict[str, ModelFacts] = {}
         for entry in catalogue.active_models():
             if entry.get("source") and entry["role"] != SIMILARITY:
@@ -161,16 +162,18 @@ class ActiveEncoders:
             self._persist()
         return self._loaded[role]
 
-    def load_in_background(self, then: "Callable[[list[Encoder]], None] | None" = None) -> None:
+    def load_in_background(self, then: "Callable[[list[Encoder], Callable[[], bool]], None] | None" = None) -> None:
         """Load every encoder not loaded yet on a side thread (seconds in a new process: importing torch,
         building the networks), then call ``then`` there with all the encoders that loaded (to load their
-        runtimes, say); nothing when all are loaded. ``get`` waits for it and records the encoder; an
+        runtimes, say) and a test of whether it may stop early (``stop_preparing``); nothing when all are
+        loaded. ``get`` waits for it and records the encoder; an
         encoder that failed to load raises there, as if it had loaded in ``get``."""
         choices = {role: self._choices[role] for role in self.roles
                    if role not in self._loaded and role not in self._loading and self._choices.get(role)}
         if not choices:
             return
         ready = list(self._loaded.values())
+        self._enough.clear()
         loading = {role: Future() for role in choices}
         self._loading.update(loading)
 
@@ -186,19 +189,24 @@ class ActiveEncoders:
                     future.set_result(loaded[-1])
                 except BaseException as exc:  # noqa: BLE001 - handed to ``get``, which raises it
                     future.set_exception(exc)
-            if then is not None and not self._closing.is_set():
+            if then is not None and not self._enough.is_set():
                 try:
-                    then(loaded)
+                    then(loaded, self._enough.is_set)
                 except Exception:  # the scan that needs it does it again, and reports what fails
                     log.debug("preparing the encoders in the background failed", exc_info=True)
 
         self._loader = threading.Thread(target=load, daemon=True, name="encoder-load")
         self._loader.start()
 
+    def stop_preparing(self) -> None:
+        """What ``then`` has not begun is no longer needed (the scan that wanted it has ended)."""
+        self._enough.set()
+
     def close(self) -> None:
         """Let a side thread still loading finish what it is doing and skip the rest, and wait for it: a
         process must not exit while a thread is inside PyTorch's native code (it aborts)."""
         self._closing.set()
+        self._enough.set()
         if self._loader is not None:
             self._loader.join()
 

@@ -34,11 +34,11 @@ def test_encoders_load_on_a_side_thread_and_are_recorded_by_the_caller(catalogue
 
     monkeypatch.setattr(modelfile, "open_encoder", open_encoder)
     encoders = ActiveEncoders(catalogue, "default", writable=True)
-    encoders.load_in_background(then=prepared.append)
+    encoders.load_in_background(then=lambda loaded, enough: prepared.append(loaded))
     assert encoders.get(TEXT) is built["text"] and encoders.get(SIMILARITY) is built["default"]
     assert threads == {"encoder-load"}
     assert [entry["id"] for entry in catalogue.active_models()] == [built["default"].model_id, built["text"].model_id]
-    encoders.load_in_background(then=prepared.append)  # all loaded: nothing to do
+    encoders.load_in_background(then=lambda loaded, enough: prepared.append(loaded))  # all loaded: nothing to do
     for thread in threading.enumerate():
         if thread.name == "encoder-load":
             thread.join()
@@ -97,7 +97,7 @@ def test_closing_waits_for_the_side_thread_and_skips_what_it_has_not_started(cat
 
     monkeypatch.setattr(modelfile, "open_encoder", open_encoder)
     encoders = ActiveEncoders(catalogue, "default", writable=True)
-    encoders.load_in_background(then=prepared.append)
+    encoders.load_in_background(then=lambda loaded, enough: prepared.append(loaded))
     started.wait(5)
     threading.Timer(0.2, release.set).start()
     encoders.close()  # returns once the first encoder is built; the second is never started
@@ -105,3 +105,22 @@ def test_closing_waits_for_the_side_thread_and_skips_what_it_has_not_started(cat
     assert prepared == []
     with pytest.raises(ModelUnavailable, match="closed"):
         encoders.get(TEXT)
+
+
+def test_a_scan_that_ended_lets_the_side_thread_skip_preparing_but_keeps_its_encoders(catalogue, monkeypatch):
+    started, release, prepared = threading.Event(), threading.Event(), []
+
+    def open_encoder(choice, beside=()):
+        started.set()
+        release.wait(5)
+        return tiny_encoder(6)
+
+    monkeypatch.setattr(modelfile, "open_encoder", open_encoder)
+    encoders = ActiveEncoders(catalogue, "default", writable=True)
+    encoders.load_in_background(then=lambda loaded, enough: prepared.append(loaded))
+    started.wait(5)
+    encoders.stop_preparing()
+    release.set()
+    assert encoders.get(SIMILARITY).model_id == tiny_encoder(6).model_id  # loaded, and recorded
+    encoders.close()
+    assert prepared == []
