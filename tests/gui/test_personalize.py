@@ -117,8 +117,10 @@ def test_stop_ends_the_learning_and_keeps_the_results(qtbot, stub_window, tmp_pa
     window.personal.stop_button.click()
     qtbot.waitUntil(lambda: window.status.activity.full_text().startswith("Stopped learning from your groups"),
                     timeout=TIMEOUT_MS)
+    # the task's end and the worker's answer about the model are two signals: wait for both
+    qtbot.waitUntil(lambda: not window.personal.stop_button.isVisible() and window.personal.improve_action.isEnabled(),
+                    timeout=TIMEOUT_MS)
     assert window.stub.personal is None and window.personal.dialog is None
-    assert not window.personal.stop_button.isVisible() and window.personal.improve_action.isEnabled()
 
 
 def test_a_refusal_is_said_in_plain_words(qtbot, stub_window):
