@@ -85,20 +85,27 @@ def test_no_recipe_is_guessed_for_a_model_the_registry_must_load(catalogue, tmp_
     assert ActiveEncoders(catalogue, "default", writable=False).expected_recipes() is None
 
 
-def test_closing_waits_for_the_side_thread_and_skips_what_it_has_not_started(catalogue, monkeypatch):
-    """A process must not exit while the side thread is inside native code: closing waits for it."""
-    monkeypatch.setattr(active, "text_search_installed", lambda: True)
+def _loading_held(catalogue, monkeypatch, seed: int) -> tuple[ActiveEncoders, threading.Event, list]:
+    """Encoders whose side thread has started building the first of them and waits for the returned event;
+    the list collects what ``then`` was given."""
     started, release, prepared = threading.Event(), threading.Event(), []
 
     def open_encoder(choice, beside=()):
         started.set()
         release.wait(5)
-        return tiny_encoder(5)
+        return tiny_encoder(seed)
 
     monkeypatch.setattr(modelfile, "open_encoder", open_encoder)
     encoders = ActiveEncoders(catalogue, "default", writable=True)
     encoders.load_in_background(then=lambda loaded, enough: prepared.append(loaded))
     started.wait(5)
+    return encoders, release, prepared
+
+
+def test_closing_waits_for_the_side_thread_and_skips_what_it_has_not_started(catalogue, monkeypatch):
+    """A process must not exit while the side thread is inside native code: closing waits for it."""
+    monkeypatch.setattr(active, "text_search_installed", lambda: True)
+    encoders, release, prepared = _loading_held(catalogue, monkeypatch, 5)
     threading.Timer(0.2, release.set).start()
     encoders.close()  # returns once the first encoder is built; the second is never started
     assert not any(thread.name == "encoder-load" for thread in threading.enumerate())
@@ -108,17 +115,7 @@ def test_closing_waits_for_the_side_thread_and_skips_what_it_has_not_started(cat
 
 
 def test_a_scan_that_ended_lets_the_side_thread_skip_preparing_but_keeps_its_encoders(catalogue, monkeypatch):
-    started, release, prepared = threading.Event(), threading.Event(), []
-
-    def open_encoder(choice, beside=()):
-        started.set()
-        release.wait(5)
-        return tiny_encoder(6)
-
-    monkeypatch.setattr(modelfile, "open_encoder", open_encoder)
-    encoders = ActiveEncoders(catalogue, "default", writable=True)
-    encoders.load_in_background(then=lambda loaded, enough: prepared.append(loaded))
-    started.wait(5)
+    encoders, release, prepared = _loading_held(catalogue, monkeypatch, 6)
     encoders.stop_preparing()
     release.set()
     assert encoders.get(SIMILARITY).model_id == tiny_encoder(6).model_id  # loaded, and recorded
