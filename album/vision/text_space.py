@@ -143,8 +143,9 @@ def appearance_basis(classifier_weight: torch.Tensor, dims: int = DEFAULT_APPEAR
 
 
 def bundled_classifier() -> nn.Linear:
-    """The bundled backbone's ImageNet classifier: Linear(1280, 1000) on the pooled features."""
-    return get_backbone(DEFAULT_BACKBONE).build().network.classifier
+    """The bundled backbone's ImageNet classifier: Linear(1280, 1000) on the pooled features (read from its
+    weights file by the registry, without building the network)."""
+    return get_backbone(DEFAULT_BACKBONE).classifier()
 
 
 class TextSpaceModel:
