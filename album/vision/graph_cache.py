@@ -2,14 +2,15 @@
 
 Exporting the backbone to ONNX takes about 0.55 s of every model load here
 (``onnx_backbone.py``); a kept graph is read in a few milliseconds.  A graph
-is filed under a digest of everything that shapes it (the backbone's
-structure and weights, the crop size, the exporter's settings and torch's
-version, ``onnx_backbone.graph_key``), so a fine-tuned or personal model
-gets its own, and one that no longer matches is never read.  The folder is
-the library's (``LibraryPaths.graphs``), set when the library is opened
-(``keep_in``; a process that could only open it read-only reads the graphs
-kept there and writes none); until then nothing is kept.  Only the ``KEEP`` most recently
-used graphs stay.  A graph that cannot be written is logged and skipped:
+is filed under a digest of everything that shapes it: the crop size, the
+exporter's settings and versions, and the weights, named by the registry's
+weights file while they are untouched (``onnx_backbone.named_key``) or else
+by the module's own structure and weights (``graph_key``).  So a fine-tuned
+or personal model gets its own, and one that no longer matches is never
+read.  The folder is the library's (``LibraryPaths.graphs``), set when the
+library is opened (``keep_in``; a process that could only open it read-only
+reads the graphs kept there and writes none); until then nothing is kept.
+Only the ``KEEP`` most recently used graphs stay.  A graph that cannot be written is logged and skipped:
 the cache only saves time.  This module does not import PyTorch (the
 engine sets the folder in processes that never load a model).
 """

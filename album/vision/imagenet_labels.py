@@ -3,10 +3,11 @@ and the ImageNet-21k dictionary of nouns that word search looks typed words up i
 
 Every class is a WordNet synset; timm ships its lemmas (synonyms, the first
 is the everyday name) and its definition (the files ``timm.data.ImageNetInfo``
-reads, read here without importing timm; no download).  ``class_names`` gives readable names ("golden retriever") to
-name photo groups; ``label_texts`` gives the texts a sentence encoder turns
-into the class's place in text space (the name, all lemmas, and the name
-with its definition).
+reads, read here without importing timm; no download).  ``class_names``
+gives readable names ("golden retriever") to name photo groups;
+``label_texts`` gives the texts a sentence encoder turns into the class's
+place in text space (the name, all lemmas, and the name with its
+definition).
 
 timm ships the same words for the 21,841 synsets of ImageNet-21k: many
 things the classifier has no class for ("ketch: a sailing vessel with two

@@ -12,12 +12,12 @@ The graph is exported from the PyTorch module the first time it is needed
 (about 0.55 s, from the module as it is then: e.g. a fine-tuned backbone's
 weights loaded after the encoder was built), at the crop size of the
 encoder's preprocessing and any batch size, and kept in the library's cache
-(``graph_cache.py``): a later start reads it instead.  While a network is
-the registry's own (not built yet, so nobody changed its weights), its
+(``graph_cache.py``): a later start reads it instead.  While a network's
+weights are the registry's as built (not built yet, or unchanged since), its
 graph is named by its weights file's digest, and a later start runs it
 without building the PyTorch network, or importing timm (about 2.5 s in a
-new process); once a module was built (a fine-tuned backbone's weights
-loaded into it), by a digest of the module's weights.  Without onnxruntime, or
+new process); once its weights were changed (a fine-tuned backbone's loaded
+into it), by a digest of the module's weights.  Without onnxruntime, or
 when the export fails, ``load`` returns None and the caller keeps PyTorch,
 with the reason logged once.  ``ALBUM_INFERENCE=torch`` chooses PyTorch.
 """
