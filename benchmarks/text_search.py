@@ -16,21 +16,24 @@ Columns:
 * zero-shot ensemble baseline: ConSE over the top 20 ImageNet labels at
   temperature 1 (each label the mean of its name, lemmas and definition),
   query "a photo of a <name>.";
-* the previous shipped zero-shot: temperature 2, top 20, query templates and
-  the WordNet synonyms of the ImageNet-1k class the words name, if any;
-* text cosine of the shipped model: ConSE at its settings, the query with
-  the lemmas and definitions of its ImageNet-21k dictionary senses;
-* shipped: that, with pseudo-relevance feedback on appearance, exactly as
-  ``album search`` scores (``TextSearch``).
+* untrained text cosine: ConSE at the shipped settings, the query with the
+  lemmas and definitions of its ImageNet-21k dictionary senses;
+* previous release: that, with pseudo-relevance feedback on appearance
+  (nothing trained);
+* trained towers, first score: the text cosine with the trained query
+  projection's appearance cosine (``text_projection``), no feedback;
+* shipped: the trained towers with feedback, exactly as ``album search``
+  scores (``TextSearch``).
 
 ``--choose`` redoes the choice of the settings on the training classes
 (caltech50 0-24; criterion the mean of mAP@300 and P@10; cub100 000-049 is
 shown): first the photo tower's temperature and top k with the sense
-weights, then the appearance dimensions and the feedback, then the default
-threshold (the best mean F1 of the results a query shows).  Features come
-from ``--features`` when it holds every photo, else from the backbone
-through ``--cache``.  Latency: one warm query = sentence encoding + two
-hnswlib lookups (text, then feedback) over all photos.
+weights, then the appearance dimensions and the feedback, then the query
+projection's training temperature and weight with the feedback again, then
+the default threshold (the best mean F1 of the results a query shows).
+Features come from ``--features`` when it holds every photo, else from the
+backbone through ``--cache``.  Latency: one warm query = sentence encoding +
+two hnswlib lookups (first score, then feedback) over all photos.
 """
 
 from __future__ import annotations
@@ -46,17 +49,20 @@ import hnswlib
 import numpy as np
 import torch
 
-from album.vision.imagenet_labels import imagenet_classes
-from album.vision.text_encoder import QUERY_TEMPLATES, TextEncoder
+from album.vision.text_encoder import TextEncoder
+from album.vision.text_projection import ProjectionTraining
 from album.vision.text_space import (TEXT_MODEL, SearchSettings, TextSpaceHead, TextSpaceModel, appearance_basis,
-                                     load_text_model)
-from album.vision.text_training import DEFAULT_DATA, PhotoSet, photo_set
+                                     label_text_vectors, load_text_model)
+from album.vision.text_training import DEFAULT_DATA, TRAINING_SETS, PhotoSet, photo_set, with_projection
 
 BASELINE_TEMPLATES = ("a photo of a {}.",)
 ROWS = (("caltech50", 25, 49, "caltech50 held out 25-49"), ("cub100", 50, 99, "cub100 test 050-099"),
         ("caltech50", 0, 24, "caltech50 training 0-24 (chose the settings)"),
         ("cub100", 0, 49, "cub100 training 000-049"))
 VALIDATION = ("caltech50", 0, 24)
+#: the search settings of the previous release (untrained, no query projection)
+PREVIOUS_SEARCH = SearchSettings(feedback_photos=10, feedback_weight=4.0, feedback_min_score=0.4, min_score=0.475,
+                                 feedback_margin=0.05)
 
 
 def average_precision(scores: np.ndarray, relevant: np.ndarray, depth: int = 300) -> tuple[float, float]:
@@ -67,19 +73,19 @@ def average_precision(scores: np.ndarray, relevant: np.ndarray, depth: int = 300
 
 
 def variant(model: TextSpaceModel, top_k: int, temperature: float, appearance_dims: int | None = None,
-            search: SearchSettings | None = None) -> TextSpaceModel:
-    """The same tower at other settings."""
+            search: SearchSettings = PREVIOUS_SEARCH) -> TextSpaceModel:
+    """The same photo tower at other settings, without a query projection."""
     head = model.head
     basis = head.appearance_basis
     if appearance_dims is not None and appearance_dims != len(basis):
         basis = appearance_basis(head.classifier_weight.float(), appearance_dims)
     return TextSpaceModel(TextSpaceHead(head.classifier_weight, head.classifier_bias, head.class_vectors, basis,
                                         top_k, temperature), model.features_id, model.text_model_id,
-                          search=search or model.search)
+                          search=replace(search, query_weight=0.0))
 
 
 def ranked_scores(model: TextSpaceModel, vectors: np.ndarray, queries: np.ndarray, feedback: bool) -> np.ndarray:
-    """(queries, photos) scores as ``TextSearch`` ranks them: the text cosine, and with ``feedback`` the
+    """(queries, photos) scores as ``TextSearch`` ranks them: the first score, and with ``feedback`` the
     feedback score wherever a query has feedback photos."""
     text = np.stack([model.text_scores(query, vectors) for query in queries])
     if not feedback:
@@ -97,18 +103,6 @@ def figures(scores: np.ndarray, photos: PhotoSet, low: int, high: int) -> tuple[
     return float(np.mean([r[0] for r in results])), float(np.mean([r[1] for r in results]))
 
 
-def previous_query(text_encoder: TextEncoder, name: str) -> np.ndarray:
-    """The previous shipped query: templates plus the label texts of the ImageNet-1k classes that have
-    the words as a lemma, one mean of all."""
-    words = " ".join(name.split())
-    texts = [template.format(words) for template in QUERY_TEMPLATES]
-    for item in imagenet_classes():
-        if words.lower() in (lemma.lower() for lemma in item.lemmas):
-            texts += [text for text in item.label_texts() if text not in texts]
-    mean = text_encoder.encode(texts).mean(axis=0)
-    return mean / np.linalg.norm(mean)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -122,17 +116,18 @@ def main() -> None:
     shipped = load_text_model(args.model)
     shipped.check_text_encoder(text_encoder)
     if args.choose:
-        choose(shipped, text_encoder, sets["caltech50"])
+        choose(shipped, text_encoder, sets)
         return
     head = shipped.head
+    untrained = variant(shipped, head.top_k, head.temperature)
     columns = {
         "zero-shot ensemble baseline": (variant(shipped, 20, 1.0), False,
                                         lambda name: text_encoder.encode_query(name, BASELINE_TEMPLATES, False)),
-        "previous zero-shot (T 2, top 20, 1k synonyms)": (variant(shipped, 20, 2.0), False,
-                                                         lambda name: previous_query(text_encoder, name)),
-        f"text cosine (T {head.temperature:g}, top {head.top_k}, 21k senses)": (shipped, False,
-                                                                               text_encoder.encode_query),
-        "shipped: + appearance feedback": (shipped, True, text_encoder.encode_query),
+        f"untrained text cosine (T {head.temperature:g}, top {head.top_k}, 21k senses)": (untrained, False,
+                                                                                         text_encoder.encode_query),
+        "previous release: + appearance feedback": (untrained, True, text_encoder.encode_query),
+        "trained towers, first score": (shipped, False, text_encoder.encode_query),
+        "shipped: trained towers + feedback": (shipped, True, text_encoder.encode_query),
     }
     table = {}
     for column, (model, feedback, encode) in columns.items():
@@ -151,22 +146,25 @@ def main() -> None:
     print(_latency(shipped, text_encoder, np.concatenate([s.features for s in sets.values()])))
 
 
-def choose(model: TextSpaceModel, text_encoder: TextEncoder, photos: PhotoSet) -> None:
+def choose(model: TextSpaceModel, text_encoder: TextEncoder, sets: dict[str, PhotoSet]) -> None:
     """The settings' choice on the training classes of caltech50 (prints each step's best few; ties go to
     the setting listed first: fewer feedback photos, a higher feedback threshold)."""
+    photos = sets["caltech50"]
     _, low, high = VALIDATION
     names = [name for name, number in zip(photos.class_names, photos.class_numbers) if low <= number <= high]
     labels = [label for label, number in enumerate(photos.class_numbers) if low <= number <= high]
     towers: dict[tuple, tuple[TextSpaceModel, np.ndarray]] = {}
 
-    def evaluate(top_k: int, temperature: float, queries: np.ndarray, dims: int | None = None,
-                 search: SearchSettings | None = None) -> tuple[float, float]:
-        if (top_k, temperature, dims) not in towers:
-            tower = variant(model, top_k, temperature, dims)
-            towers[top_k, temperature, dims] = tower, tower.embed_features(photos.features)
-        tower, vectors = towers[top_k, temperature, dims]
+    def evaluate(key: tuple, queries: np.ndarray, search: SearchSettings | None = None,
+                 projection=None) -> tuple[float, float]:
+        """A tower of ``key`` (top k, temperature, appearance dims) with ``search`` and ``projection``."""
+        if key not in towers:
+            tower = variant(model, *key)
+            towers[key] = tower, tower.embed_features(photos.features)
+        tower, vectors = towers[key]
         if search is not None:
-            tower = TextSpaceModel(tower.head, tower.features_id, tower.text_model_id, search=search)
+            tower = TextSpaceModel(tower.head, tower.features_id, tower.text_model_id, search=search,
+                                   projection=projection)
         scores = ranked_scores(tower, vectors, queries, search is not None)
         results = [average_precision(scores[row], photos.labels == label) for row, label in enumerate(labels)]
         return float(np.mean([r[0] for r in results])), float(np.mean([r[1] for r in results]))
@@ -180,19 +178,30 @@ def choose(model: TextSpaceModel, text_encoder: TextEncoder, photos: PhotoSet) -
     query_sets = {weights: np.stack([text_encoder.encode_query(name, weights=weights) for name in names])
                   for weights in itertools.product((0.0, 0.5), (0.5, 1.0, 2.0))}
     print("step 1: top k, temperature, sense weights (lemmas, definitions); text cosine alone")
-    step1 = {(k, t, w): evaluate(k, t, query_sets[w])
+    step1 = {(k, t, w): evaluate((k, t, None), query_sets[w])
              for k, t, w in itertools.product((10, 20, 50), (1.0, 2.0), query_sets)}
     top_k, temperature, weights = best(step1)
     queries = query_sets[weights]
     margin = model.search.feedback_margin  # a guard for small libraries, not chosen here
-    print(f"step 2: appearance dims, feedback photos, feedback weight, feedback threshold (margin {margin:g})")
-    step2 = {(dims, n, w, gate): evaluate(top_k, temperature, queries, dims, SearchSettings(n, w, gate, 0.0, margin))
+    print(f"step 2: appearance dims, feedback photos, feedback weight, feedback threshold (margin {margin:g}); "
+          "no query projection")
+    step2 = {(dims, n, w, gate): evaluate((top_k, temperature, dims), queries,
+                                          SearchSettings(n, w, gate, 0.0, margin))
              for dims, n, w, gate in itertools.product((128, 256), (5, 10, 20), (1.0, 2.0, 4.0), (0.5, 0.4, 0.3, -1.0))}
-    dims, n, w, gate = best(step2)
-    tower, vectors = towers[top_k, temperature, dims]
+    dims, n, *_ = best(step2)
+    print("step 3: the query projection's training temperature and weight, feedback weight and threshold "
+          f"(projection trained on the unlabelled photos of {dict(TRAINING_SETS)})")
+    tower = towers[top_k, temperature, dims][0]
+    label_texts, features = label_text_vectors(text_encoder), _training_features(sets)
+    trained = {tau: with_projection(tower, label_texts, features, SearchSettings(), ProjectionTraining(temperature=tau))
+               for tau in (0.05, 0.1)}
+    step3 = {(tau, q, w, gate): evaluate((top_k, temperature, dims), queries,
+                                         SearchSettings(n, w, gate, 0.0, margin, q), trained[tau].projection)
+             for tau, q, w, gate in itertools.product(trained, (0.25, 0.5, 1.0), (1.0, 2.0, 4.0), (0.5, 0.4, 0.3))}
+    tau, q, w, gate = best(step3)
     chosen = TextSpaceModel(tower.head, tower.features_id, tower.text_model_id,
-                            search=SearchSettings(n, w, gate, 0.0, margin))
-    scores = ranked_scores(chosen, vectors, queries, True)
+                            search=SearchSettings(n, w, gate, 0.0, margin, q), projection=trained[tau].projection)
+    scores = ranked_scores(chosen, towers[top_k, temperature, dims][1], queries, True)
     f1 = {}
     for threshold in np.arange(0.2, 0.71, 0.025):
         values = []
@@ -201,10 +210,21 @@ def choose(model: TextSpaceModel, text_encoder: TextEncoder, photos: PhotoSet) -
             values.append(2 * (shown & relevant).sum() / (shown.sum() + relevant.sum()))
         f1[round(float(threshold), 3)] = float(np.mean(values))
     threshold = max(f1, key=f1.get)
-    print("step 3: default threshold, mean F1 of the shown results:",
+    print("step 4: default threshold, mean F1 of the shown results:",
           ", ".join(f"{t:g}: {v:.3f}" for t, v in f1.items()))
     print(f"chosen: top_k {top_k}, temperature {temperature:g}, sense weights {weights}, appearance dims {dims}, "
-          f"{replace(chosen.search, min_score=threshold)}")
+          f"projection temperature {tau:g}, {replace(chosen.search, min_score=threshold)}")
+
+
+def _training_features(sets: dict[str, PhotoSet]) -> np.ndarray:
+    """The features of the training classes' photos (``TRAINING_SETS``), as ``text_training`` takes them."""
+    chosen = []
+    for name, classes in TRAINING_SETS:
+        photos = sets[name]
+        low, high = (int(bound) for bound in classes.split("-"))
+        wanted = [label for label, number in enumerate(photos.class_numbers) if low <= number <= high]
+        chosen.append(photos.features[np.isin(photos.labels, wanted)])
+    return np.concatenate(chosen)
 
 
 def _latency(model: TextSpaceModel, text_encoder: TextEncoder, features: np.ndarray) -> str:

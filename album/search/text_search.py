@@ -5,14 +5,13 @@ Indexing gives every photo a vector of the photo tower of ``vision.text_space``
 space, and what it looks like; kept in its own vector index.  A query costs
 one sentence encoding (the words in a few prompt templates, with their
 dictionary senses: ``TextEncoder.encode_query``) and two index lookups: the
-photos nearest the words in text space, then, with the best few of them
-(from the model's feedback threshold on, and nearly as good as the best:
-``TextSpaceModel.feedback_rows``) as pseudo-relevance feedback, the photos
-nearest "these words, and looking like those" (``feedback_query``).  A query
-whose best text cosine is below that threshold (words that describe no
-photo) gets no feedback, so it still finds nothing.  Scores are those of
-the last lookup: ``(text cosine + w * appearance cosine) / (1 + w)``, or the
-text cosine alone.
+photos nearest the words (in text space, and in appearance through the
+model's trained query projection: the first score), then, with the best few
+of them (from the model's feedback threshold on, and nearly as good as the
+best: ``TextSpaceModel.feedback_rows``) as pseudo-relevance feedback, the
+photos nearest "these words, and looking like those" (``feedback_query``).
+A query whose best first score is below that threshold gets no feedback.
+Scores are those of the last lookup (``SearchSettings`` gives the formulas).
 
 The sentence encoder and the dictionary take seconds to load, so they load
 once: on the first query, or ahead of it with ``load`` from any thread (the

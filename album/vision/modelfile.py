@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -49,14 +50,16 @@ def card_path(weights: Path) -> Path:
     return weights.with_suffix(".json")
 
 
-def save_model(weights: Path, head: nn.Module, card: dict, backbone: nn.Module | None = None) -> None:
+def save_model(weights: Path, head: nn.Module, card: dict, backbone: nn.Module | None = None,
+               extra: dict[str, np.ndarray] | None = None) -> None:
     """Write ``weights`` (.safetensors) and its card (.json) beside it.
 
     Only a fine-tuned ``backbone`` is stored (under ``backbone.``); a head-only model
-    takes the backbone weights from the registry."""
+    takes the backbone weights from the registry.  ``extra`` tensors are stored beside the head's."""
     weights = Path(weights)
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in head.state_dict().items()}
+    state.update({name: torch.from_numpy(np.ascontiguousarray(array)) for name, array in (extra or {}).items()})
     if backbone is not None:
         state.update({f"{BACKBONE_PREFIX}{name}": tensor.detach().cpu().contiguous()
                       for name, tensor in backbone.state_dict().items()})

@@ -15,16 +15,23 @@
 
 A photo vector is ``[A * text part, B * appearance part]`` (A = B = sqrt(1/2),
 unit length), so one inner-product index holds both and a query vector
-weighs them as it likes: ``query_vector`` gives the text cosine alone,
-``feedback_query`` ``(text cosine + w * appearance cosine) / (1 + w)``.
+weighs them as it likes: ``query_vector`` gives ``(text cosine + q *
+appearance cosine with the words' projection) / (1 + q)``, the projection
+being the trained part of the text tower (``text_projection``; q is
+``SearchSettings.query_weight``, 0 without one), and ``feedback_query`` adds
+``w *`` the appearance cosine with the feedback photos (divided by
+``1 + q + w``).
 The head needs nothing but the pooled 1280-d features the library keeps, so
 photos get their vectors without being decoded again.
 
-A model file is safetensors (the classifier, the class vectors and the
-appearance basis) plus a JSON card (``<name>.json``: the backbone, text
-encoder, settings, the search settings and how they were chosen), loaded
-without unpickling anything.  Nothing in it is trained: every setting was
-chosen on the training classes (``text_training``, benchmarks/text_search.py).
+A model file is safetensors (the classifier, the class vectors, the
+appearance basis and the query projection) plus a JSON card (``<name>.json``:
+the backbone, text encoder, settings, the search settings, how the
+projection was trained and how everything was chosen), loaded without
+unpickling anything.  The photo vectors depend on the head alone, so a new
+projection or new search settings never make a library re-encode; every
+setting was chosen on the training classes (``text_training``,
+benchmarks/text_search.py).
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from album.vision.encoder import Encoder
 from album.vision.imagenet_labels import NUM_CLASSES, imagenet_classes
 from album.vision.modelfile import card_path, save_model
 from album.vision.text_encoder import TextEncoder
+from album.vision.text_projection import PROJECTION_PREFIX, QueryProjection
 
 #: The shipped text model.
 TEXT_MODEL = RESOURCES / "models" / "text.safetensors"
@@ -64,10 +72,12 @@ TEXT_SCALE = APPEARANCE_SCALE = math.sqrt(0.5)
 class SearchSettings:
     """How a query uses the photo vectors (no photo vector depends on them).
 
-    The feedback photos are the ``feedback_photos`` best by text cosine of those from
-    ``feedback_min_score`` on and within ``feedback_margin`` of the best; the final score is
-    ``(text cosine + feedback_weight * appearance cosine to their mean) / (1 + feedback_weight)``, or
-    the text cosine alone when no photo qualifies.  Results below ``min_score`` are not shown by default.
+    A query's first score of a photo is ``(text cosine + query_weight * appearance cosine with the
+    words' projection) / (1 + query_weight)`` (the text cosine alone without a projection).  The feedback
+    photos are the ``feedback_photos`` best by it of those from ``feedback_min_score`` on and within
+    ``feedback_margin`` of the best; the final score is ``(text cosine + query_weight * that appearance
+    cosine + feedback_weight * appearance cosine to their mean) / (1 + query_weight + feedback_weight)``,
+    or the first score when no photo qualifies.  Results below ``min_score`` are not shown by default.
     All but the margin were chosen on the training classes (benchmarks/text_search.py --choose).  The
     margin is a guard for small libraries whose photos are mostly unrelated, where the best few by text
     cosine are not alike and their mean would pull the best match down; on the training classes it
@@ -78,11 +88,13 @@ class SearchSettings:
     feedback_min_score: float = 0.4
     min_score: float = 0.475
     feedback_margin: float = 0.05
+    query_weight: float = 0.0
 
     @classmethod
     def from_dict(cls, values: dict) -> "SearchSettings":
         return cls(int(values["feedback_photos"]), float(values["feedback_weight"]),
-                   float(values["feedback_min_score"]), float(values["min_score"]), float(values["feedback_margin"]))
+                   float(values["feedback_min_score"]), float(values["min_score"]), float(values["feedback_margin"]),
+                   float(values.get("query_weight", 0.0)))
 
 
 class TextSpaceHead(nn.Module):
@@ -126,11 +138,15 @@ class TextSpaceHead(nn.Module):
         return torch.cat([TEXT_SCALE * self.zero_shot(features), APPEARANCE_SCALE * self.appearance(features)], dim=1)
 
 
-def class_vectors(text_encoder: TextEncoder) -> torch.Tensor:
-    """(1000, dim) unit vectors: per ImageNet class, the normalised mean of its three label texts' vectors."""
+def label_text_vectors(text_encoder: TextEncoder) -> np.ndarray:
+    """(1000, 3, dim) unit vectors of each ImageNet class's label texts (name, lemmas, definition)."""
     texts = [text for item in imagenet_classes() for text in item.label_texts()]
-    vectors = torch.from_numpy(text_encoder.encode(texts)).reshape(NUM_CLASSES, 3, text_encoder.dim)
-    return nn.functional.normalize(vectors.mean(dim=1), dim=1)
+    return text_encoder.encode(texts).reshape(NUM_CLASSES, 3, text_encoder.dim)
+
+
+def class_vectors(label_texts: np.ndarray) -> torch.Tensor:
+    """(1000, dim) unit vectors: per ImageNet class, the normalised mean of its label texts' vectors."""
+    return nn.functional.normalize(torch.from_numpy(label_texts).mean(dim=1), dim=1)
 
 
 def appearance_basis(classifier_weight: torch.Tensor, dims: int = DEFAULT_APPEARANCE_DIMS) -> torch.Tensor:
@@ -152,16 +168,23 @@ class TextSpaceModel:
     """A photo tower with the names that keep its vectors apart from any other model's, and the settings
     of the queries over them.
 
-    ``model_id`` changes whenever the head's weights or settings change; ``features_id`` is the
-    backbone whose pooled features it reads; ``text_model_id`` the sentence encoder its space is."""
+    ``model_id`` changes whenever the head's weights or settings change (the photo vectors do); the query
+    ``projection`` and the search settings only change queries.  ``features_id`` is the backbone whose
+    pooled features it reads; ``text_model_id`` the sentence encoder its space is."""
 
     def __init__(self, head: TextSpaceHead, features_id: str, text_model_id: str, card: dict | None = None,
-                 search: SearchSettings | None = None):
+                 search: SearchSettings | None = None, projection: QueryProjection | None = None):
+        search = search or SearchSettings()
+        if projection is None and search.query_weight:
+            raise ValueError("a query weight needs a query projection")
+        if projection is not None and projection.weight.shape != (head.appearance_dims, head.text_dim):
+            raise ValueError("the query projection does not fit the photo tower")
         self.head = head.eval()
+        self.projection = projection
         self.features_id = features_id
         self.text_model_id = text_model_id
         self.card = card or {}
-        self.search = search or SearchSettings()
+        self.search = search
         self.dim = head.dim
         self.text_dim = head.text_dim
         self.model_id = f"{features_id}+text:{self._weights_checksum()}"
@@ -179,30 +202,39 @@ class TextSpaceModel:
         features = torch.as_tensor(np.asarray(features, dtype=np.float32))
         return self.head(features).cpu().numpy().astype(np.float32)
 
-    def query_vector(self, text_vector: np.ndarray) -> np.ndarray:
-        """The vector whose inner product with a photo vector is the text cosine of the query."""
+    def _unscaled_query(self, text_vector: np.ndarray) -> np.ndarray:
+        """Inner products with photo vectors: text cosine + query_weight * appearance cosine with the
+        words' projection."""
         vector = np.zeros(self.dim, np.float32)
         vector[:self.text_dim] = text_vector / TEXT_SCALE
+        if self.projection is not None and self.search.query_weight:
+            vector[self.text_dim:] = self.search.query_weight * self.projection.apply(text_vector) / APPEARANCE_SCALE
         return vector
 
+    def query_vector(self, text_vector: np.ndarray) -> np.ndarray:
+        """The vector whose inner product with a photo vector is the query's first score: ``(text cosine +
+        q * appearance cosine with the words' projection) / (1 + q)`` (q: ``query_weight``)."""
+        return self._unscaled_query(text_vector) / (1.0 + self.search.query_weight)
+
     def text_scores(self, text_vector: np.ndarray, photo_vectors: np.ndarray) -> np.ndarray:
-        """The text cosines of photo vectors (N, dim) with a query (what ``query_vector`` scores)."""
+        """The first scores of photo vectors (N, dim) for a query (what ``query_vector`` scores)."""
         return np.asarray(photo_vectors, np.float32) @ self.query_vector(text_vector)
 
     def feedback_query(self, text_vector: np.ndarray, feedback: np.ndarray) -> np.ndarray:
-        """The vector whose inner product with a photo vector is ``(text cosine + w * cosine of its
-        appearance with the mean appearance of the ``feedback`` photo vectors) / (1 + w)``."""
+        """The vector whose inner product with a photo vector is ``(text cosine + q * appearance cosine with
+        the words' projection + w * cosine of its appearance with the mean appearance of the ``feedback``
+        photo vectors) / (1 + q + w)``."""
         feedback = np.asarray(feedback, np.float32).reshape(-1, self.dim)
         if len(feedback) == 0:
             return self.query_vector(text_vector)
         centre = feedback[:, self.text_dim:].mean(axis=0)
         weight = self.search.feedback_weight
-        vector = self.query_vector(text_vector)
-        vector[self.text_dim:] = weight * centre / np.linalg.norm(centre) / APPEARANCE_SCALE
-        return vector / (1.0 + weight)
+        vector = self._unscaled_query(text_vector)
+        vector[self.text_dim:] += weight * centre / np.linalg.norm(centre) / APPEARANCE_SCALE
+        return vector / (1.0 + self.search.query_weight + weight)
 
     def feedback_rows(self, text_scores: np.ndarray) -> np.ndarray:
-        """Which of some photos (their text cosines, the best among them) are the feedback: the
+        """Which of some photos (their first scores, the best among them) are the feedback: the
         ``feedback_photos`` best from ``feedback_min_score`` on and within ``feedback_margin`` of the best
         (indices, best first)."""
         text_scores = np.asarray(text_scores)
@@ -235,22 +267,24 @@ class TextSpaceModel:
             )
 
 
-def zero_shot_model(text_encoder: TextEncoder, top_k: int = DEFAULT_TOP_K, temperature: float = DEFAULT_TEMPERATURE,
-                    appearance_dims: int = DEFAULT_APPEARANCE_DIMS,
+def zero_shot_model(label_texts: np.ndarray, text_model_id: str, top_k: int = DEFAULT_TOP_K,
+                    temperature: float = DEFAULT_TEMPERATURE, appearance_dims: int = DEFAULT_APPEARANCE_DIMS,
                     search: SearchSettings | None = None) -> TextSpaceModel:
-    """The photo tower built from the installed encoders (ConSE over the bundled classifier, its appearance
-    basis); nothing trained."""
+    """The photo tower built from the bundled classifier and the label texts' vectors (``label_text_vectors``
+    of the sentence encoder ``text_model_id``): ConSE and the classifier's appearance basis; nothing trained,
+    no query projection."""
     classifier = bundled_classifier()
-    head = TextSpaceHead(classifier.weight, classifier.bias, class_vectors(text_encoder),
+    head = TextSpaceHead(classifier.weight, classifier.bias, class_vectors(label_texts),
                          appearance_basis(classifier.weight.detach(), appearance_dims), top_k, temperature)
     spec = get_backbone(DEFAULT_BACKBONE)
-    return TextSpaceModel(head, f"{spec.name}@{spec.weights_id()}", text_encoder.model_id, search=search)
+    return TextSpaceModel(head, f"{spec.name}@{spec.weights_id()}", text_model_id, search=search)
 
 
 def save_text_model(weights: Path, model: TextSpaceModel, card: dict) -> None:
     """Write ``weights`` (.safetensors) and its card (.json) beside it, as every album model file."""
     save_model(weights, model.head, {**card, "features_id": model.features_id, "text_model": model.text_model_id,
-                                     "search": asdict(model.search), "model_id": model.model_id})
+                                     "search": asdict(model.search), "model_id": model.model_id},
+               extra=model.projection.tensors() if model.projection is not None else None)
 
 
 def load_text_model(weights: Path = TEXT_MODEL) -> TextSpaceModel:
@@ -260,12 +294,15 @@ def load_text_model(weights: Path = TEXT_MODEL) -> TextSpaceModel:
         card = json.loads(card_path(weights).read_text())
         state = load_file(str(weights))
         config = card["head"]
+        projection = QueryProjection.from_tensors({name: state.pop(name).float().numpy()
+                                                   for name in list(state) if name.startswith(PROJECTION_PREFIX)})
         head = TextSpaceHead(state["classifier_weight"], state["classifier_bias"], state["class_vectors"],
                              state["appearance_basis"], config["top_k"], config["temperature"])
         head.load_state_dict(state)
         search = SearchSettings.from_dict(card["search"])
+        model = TextSpaceModel(head, card["features_id"], card["text_model"], card, search, projection)
     except FileNotFoundError as exc:
         raise ModelUnavailable(f"the text search model {exc.filename} does not exist") from None
     except (KeyError, ValueError, TypeError, RuntimeError, OSError, SafetensorError) as exc:
         raise ModelUnavailable(f"{weights} is not a valid album text search model: {exc}") from None
-    return TextSpaceModel(head, card["features_id"], card["text_model"], card, search)
+    return model

@@ -6,6 +6,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -150,7 +151,7 @@ def test_a_new_text_model_remakes_the_vectors_from_the_kept_features(library_pat
     other = text_space.TextSpaceModel(
         text_space.TextSpaceHead(head.classifier_weight, head.classifier_bias, head.class_vectors,
                                  head.appearance_basis[:128], head.top_k, head.temperature),
-        shipped.features_id, shipped.text_model_id, search=shipped.search)
+        shipped.features_id, shipped.text_model_id, search=replace(shipped.search, query_weight=0.0))
     text_space.save_text_model(tmp_path / "other.safetensors", other, {})
     original = text_space.load_text_model
     monkeypatch.setattr(text_space, "load_text_model", lambda weights=None: original(tmp_path / "other.safetensors"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -25,11 +26,24 @@ def shipped() -> TextSpaceModel:
 
 def with_settings(model: TextSpaceModel, top_k: int | None = None, search: SearchSettings | None = None,
                   basis: torch.Tensor | None = None) -> TextSpaceModel:
+    """The model at other settings; with another appearance basis, without its query projection."""
     head = model.head
+    projection = model.projection if basis is None else None
+    search = search or model.search
     return TextSpaceModel(TextSpaceHead(head.classifier_weight, head.classifier_bias, head.class_vectors,
                                         head.appearance_basis if basis is None else basis,
                                         top_k or head.top_k, head.temperature),
-                          model.features_id, model.text_model_id, search=search or model.search)
+                          model.features_id, model.text_model_id,
+                          search=search if projection is not None else replace(search, query_weight=0.0),
+                          projection=projection)
+
+
+def first_score(model: TextSpaceModel, vectors: np.ndarray, text_vector: np.ndarray) -> np.ndarray:
+    """(text cosine + q * appearance cosine with the words' projection) / (1 + q), from the parts."""
+    text = (vectors[:, :384] / TEXT_SCALE) @ text_vector
+    looks = (vectors[:, 384:] / APPEARANCE_SCALE) @ model.projection.apply(text_vector)
+    weight = model.search.query_weight
+    return (text + weight * looks) / (1 + weight)
 
 
 def features_of_class(model: TextSpaceModel, index: int) -> np.ndarray:
@@ -73,7 +87,10 @@ def test_a_class_name_finds_the_photo_of_that_class(shipped, text_encoder):  # n
         scores = shipped.text_scores(text_vector, vectors)
         assert scores.argmax() == position, query
         np.testing.assert_allclose(scores, vectors @ shipped.query_vector(text_vector), atol=1e-6)
-        np.testing.assert_allclose(scores, (vectors[:, :384] / TEXT_SCALE) @ text_vector, atol=1e-5)  # a cosine
+        np.testing.assert_allclose(scores, first_score(shipped, vectors, text_vector), atol=1e-5)
+        untrained = with_settings(shipped, search=replace(shipped.search, query_weight=0.0))
+        np.testing.assert_allclose(untrained.text_scores(text_vector, vectors),
+                                   (vectors[:, :384] / TEXT_SCALE) @ text_vector, atol=1e-5)  # a cosine
 
 
 def test_the_feedback_query_adds_the_appearance_of_the_feedback_photos(shipped):
@@ -83,13 +100,16 @@ def test_the_feedback_query_adds_the_appearance_of_the_feedback_photos(shipped):
     text_vector /= np.linalg.norm(text_vector)
     feedback = vectors[:3]
     scores = vectors @ shipped.feedback_query(text_vector, feedback)
-    text = shipped.text_scores(text_vector, vectors)
+    first = shipped.text_scores(text_vector, vectors)
+    np.testing.assert_allclose(first, first_score(shipped, vectors, text_vector), atol=1e-5)
     centre = feedback[:, 384:].mean(axis=0)
     appearance = (vectors[:, 384:] / APPEARANCE_SCALE) @ (centre / np.linalg.norm(centre))
-    weight = shipped.search.feedback_weight
-    np.testing.assert_allclose(scores, (text + weight * appearance) / (1 + weight), atol=1e-5)
-    # no feedback photo: the text cosine alone
-    np.testing.assert_allclose(vectors @ shipped.feedback_query(text_vector, vectors[:0]), text, atol=1e-6)
+    weight, query_weight = shipped.search.feedback_weight, shipped.search.query_weight
+    assert query_weight > 0
+    np.testing.assert_allclose(scores, ((1 + query_weight) * first + weight * appearance) / (1 + query_weight + weight),
+                               atol=1e-5)
+    # no feedback photo: the first score alone
+    np.testing.assert_allclose(vectors @ shipped.feedback_query(text_vector, vectors[:0]), first, atol=1e-6)
 
 
 def test_the_feedback_photos_are_the_best_few_above_the_threshold_and_near_the_best(shipped):
@@ -116,12 +136,14 @@ def test_the_appearance_basis_is_orthonormal_and_the_same_every_time(shipped):
 def test_shipped_model_matches_the_installed_text_encoder(shipped, text_encoder):  # noqa: F811
     shipped.check_text_encoder(text_encoder)
     assert shipped.model_id.startswith(shipped.features_id + "+text:")
-    assert shipped.card["building"]["trained"] is False
+    assert shipped.projection is not None and shipped.search.query_weight > 0
+    assert shipped.card["building"]["projection_training"]["class_names_used"] is False
     # any change to what makes the photo vectors changes the id (so a library re-makes them) ...
     assert with_settings(shipped, top_k=shipped.head.top_k + 1).model_id != shipped.model_id
     assert with_settings(shipped, basis=shipped.head.appearance_basis[:128]).model_id != shipped.model_id
-    # ... but not the query settings, which make none
+    # ... but not the query settings or the query projection, which make none
     assert with_settings(shipped, search=SearchSettings(5, 1.0, 0.3, 0.3)).model_id == shipped.model_id
+    assert TextSpaceModel(shipped.head, shipped.features_id, shipped.text_model_id).model_id == shipped.model_id
 
 
 def test_a_query_needs_the_sentence_encoder_of_the_model(shipped, text_encoder):  # noqa: F811
@@ -141,6 +163,22 @@ def test_save_load_round_trip(shipped, tmp_path):
     assert loaded.card["building"] == {"note": "test"} and loaded.card["model_id"] == model.model_id
     features = np.random.default_rng(0).random((4, 1280), dtype=np.float32).astype(np.float16)
     np.testing.assert_allclose(loaded.embed_features(features), model.embed_features(features), atol=1e-6)
+    np.testing.assert_array_equal(loaded.projection.weight, shipped.projection.weight)
+    np.testing.assert_array_equal(loaded.projection.bias, shipped.projection.bias)
+    # a model without a query projection (as before it was trained) saves and loads as one
+    untrained = with_settings(shipped, basis=shipped.head.appearance_basis[:128])
+    save_text_model(target, untrained, {})
+    again = load_text_model(target)
+    assert again.projection is None and again.search.query_weight == 0.0 and again.model_id == untrained.model_id
+
+
+def test_a_query_weight_needs_a_projection_that_fits(shipped):
+    with pytest.raises(ValueError, match="needs a query projection"):
+        TextSpaceModel(shipped.head, shipped.features_id, shipped.text_model_id, search=shipped.search)
+    narrow = with_settings(shipped, basis=shipped.head.appearance_basis[:128])
+    with pytest.raises(ValueError, match="does not fit"):
+        TextSpaceModel(narrow.head, narrow.features_id, narrow.text_model_id, search=shipped.search,
+                       projection=shipped.projection)
 
 
 def test_missing_damaged_or_outdated_model_files_give_plain_errors(shipped, tmp_path):
@@ -160,5 +198,12 @@ def test_missing_damaged_or_outdated_model_files_give_plain_errors(shipped, tmp_
     earlier.with_suffix(".json").write_text(json.dumps({"head": {"top_k": 20, "temperature": 2.0, "dim": 384},
                                                         "features_id": shipped.features_id,
                                                         "text_model": shipped.text_model_id}))
+    with pytest.raises(ModelUnavailable, match="not a valid album text search model"):
+        load_text_model(earlier)
+    # a card that weighs a query projection the file does not hold
+    save_text_model(earlier, with_settings(shipped, basis=shipped.head.appearance_basis[:128]), {})
+    card = json.loads(earlier.with_suffix(".json").read_text())
+    card["search"]["query_weight"] = 0.5
+    earlier.with_suffix(".json").write_text(json.dumps(card))
     with pytest.raises(ModelUnavailable, match="not a valid album text search model"):
         load_text_model(earlier)
