@@ -53,7 +53,8 @@ from album.vision.text_encoder import TextEncoder
 from album.vision.text_projection import ProjectionTraining
 from album.vision.text_space import (TEXT_MODEL, SearchSettings, TextSpaceHead, TextSpaceModel, appearance_basis,
                                      label_text_vectors, load_text_model)
-from album.vision.text_training import DEFAULT_DATA, TRAINING_SETS, PhotoSet, photo_set, with_projection
+from album.vision.text_training import (DEFAULT_DATA, TRAINING_SETS, PhotoSet, photo_set, training_features,
+                                        with_projection)
 
 BASELINE_TEMPLATES = ("a photo of a {}.",)
 ROWS = (("caltech50", 25, 49, "caltech50 held out 25-49"), ("cub100", 50, 99, "cub100 test 050-099"),
@@ -116,7 +117,8 @@ def main() -> None:
     shipped = load_text_model(args.model)
     shipped.check_text_encoder(text_encoder)
     if args.choose:
-        choose(shipped, text_encoder, sets)
+        choose(shipped, text_encoder, sets["caltech50"],
+               training_features(args.data, args.features, args.cache))
         return
     head = shipped.head
     untrained = variant(shipped, head.top_k, head.temperature)
@@ -146,10 +148,10 @@ def main() -> None:
     print(_latency(shipped, text_encoder, np.concatenate([s.features for s in sets.values()])))
 
 
-def choose(model: TextSpaceModel, text_encoder: TextEncoder, sets: dict[str, PhotoSet]) -> None:
+def choose(model: TextSpaceModel, text_encoder: TextEncoder, photos: PhotoSet, features: np.ndarray) -> None:
     """The settings' choice on the training classes of caltech50 (prints each step's best few; ties go to
-    the setting listed first: fewer feedback photos, a higher feedback threshold)."""
-    photos = sets["caltech50"]
+    the setting listed first: fewer feedback photos, a higher feedback threshold); ``features``: the
+    unlabelled photos the query projection is trained on (``text_training.training_features``)."""
     _, low, high = VALIDATION
     names = [name for name, number in zip(photos.class_names, photos.class_numbers) if low <= number <= high]
     labels = [label for label, number in enumerate(photos.class_numbers) if low <= number <= high]
@@ -192,7 +194,7 @@ def choose(model: TextSpaceModel, text_encoder: TextEncoder, sets: dict[str, Pho
     print("step 3: the query projection's training temperature and weight, feedback weight and threshold "
           f"(projection trained on the unlabelled photos of {dict(TRAINING_SETS)})")
     tower = towers[top_k, temperature, dims][0]
-    label_texts, features = label_text_vectors(text_encoder), _training_features(sets)
+    label_texts = label_text_vectors(text_encoder)
     trained = {tau: with_projection(tower, label_texts, features, SearchSettings(), ProjectionTraining(temperature=tau))
                for tau in (0.05, 0.1)}
     step3 = {(tau, q, w, gate): evaluate((top_k, temperature, dims), queries,
@@ -214,17 +216,6 @@ def choose(model: TextSpaceModel, text_encoder: TextEncoder, sets: dict[str, Pho
           ", ".join(f"{t:g}: {v:.3f}" for t, v in f1.items()))
     print(f"chosen: top_k {top_k}, temperature {temperature:g}, sense weights {weights}, appearance dims {dims}, "
           f"projection temperature {tau:g}, {replace(chosen.search, min_score=threshold)}")
-
-
-def _training_features(sets: dict[str, PhotoSet]) -> np.ndarray:
-    """The features of the training classes' photos (``TRAINING_SETS``), as ``text_training`` takes them."""
-    chosen = []
-    for name, classes in TRAINING_SETS:
-        photos = sets[name]
-        low, high = (int(bound) for bound in classes.split("-"))
-        wanted = [label for label, number in enumerate(photos.class_numbers) if low <= number <= high]
-        chosen.append(photos.features[np.isin(photos.labels, wanted)])
-    return np.concatenate(chosen)
 
 
 def _latency(model: TextSpaceModel, text_encoder: TextEncoder, features: np.ndarray) -> str:
