@@ -57,15 +57,11 @@ class BackboneSpec:
     classifier: Callable[[], nn.Linear] | None = None
 
 
-def _lite0_weights_file() -> Path:
-    return bundled_weights_file()
-
-
 def _build_lite0() -> PooledBackbone:
     import timm
 
     network = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    bundled = torch.load(_lite0_weights_file(), map_location="cpu", weights_only=True)
+    bundled = torch.load(bundled_weights_file(), map_location="cpu", weights_only=True)
     target = network.state_dict()
     if len(bundled) != len(target):
         raise ModelUnavailable("the bundled EfficientNet-Lite0 weights do not match the architecture")
@@ -86,7 +82,7 @@ def _build_lite0() -> PooledBackbone:
 def _lite0_classifier() -> nn.Linear:
     """The bundled network's last layer (1280 -> 1000), from its weights file: the network's own
     ``classifier`` once built (tested equal), without importing timm."""
-    bundled = torch.load(_lite0_weights_file(), map_location="cpu", weights_only=True)
+    bundled = torch.load(bundled_weights_file(), map_location="cpu", weights_only=True)
     weight, bias = bundled["_fc.weight"], bundled["_fc.bias"]
     layer = nn.Linear(weight.shape[1], weight.shape[0])
     layer.load_state_dict({"weight": weight, "bias": bias})
@@ -150,7 +146,7 @@ BACKBONES: dict[str, BackboneSpec] = {
     for spec in (
         BackboneSpec(
             "efficientnet_lite0", "EfficientNet-Lite0 (bundled)", 1280,
-            bundled_preprocessing(), True, _build_lite0, lambda: file_sha256(_lite0_weights_file())[:8],
+            bundled_preprocessing(), True, _build_lite0, lambda: file_sha256(bundled_weights_file())[:8],
             # measured on 192 photos of 24 classes: different-class pairs 95th/99th percentile 0.51/0.60,
             # crop+resize+recompress near-duplicates >= 0.65, same-class median 0.58
             min_score=0.55, classifier=_lite0_classifier,
