@@ -91,7 +91,6 @@ def train_query_projection(label_texts: np.ndarray, classifier_weight: np.ndarra
     from torch import nn
 
     generator = torch.Generator().manual_seed(settings.seed)
-    torch.manual_seed(settings.seed)
     texts = torch.as_tensor(np.asarray(label_texts, np.float32))
     classes, per_class, text_dim = texts.shape
     weight = torch.as_tensor(np.asarray(classifier_weight, np.float32))
@@ -103,7 +102,9 @@ def train_query_projection(label_texts: np.ndarray, classifier_weight: np.ndarra
         teacher = torch.softmax(features @ weight.T + torch.as_tensor(np.asarray(classifier_bias, np.float32)), 1)
         photos = nn.functional.normalize(features @ basis.T, dim=1)
         directions = nn.functional.normalize(weight @ basis.T, dim=1)
-    projection = nn.Linear(text_dim, basis.shape[0])
+    with torch.random.fork_rng(devices=[]):  # the seed sets the starting weights, not the caller's generator
+        torch.manual_seed(settings.seed)
+        projection = nn.Linear(text_dim, basis.shape[0])
     optimiser = torch.optim.AdamW(projection.parameters(), lr=settings.learning_rate,
                                   weight_decay=settings.weight_decay)
     every_class = torch.arange(classes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from album.vision.text_projection import BIAS_KEY, WEIGHT_KEY, ProjectionTraining, QueryProjection, train_query_projection
 
@@ -48,9 +49,11 @@ def test_words_of_classes_it_never_saw_land_where_their_photos_look(world):
 def test_training_is_repeatable_and_reports_its_loss(world):
     texts, weight, basis, photos = world
     reports = []
+    caller_generator = torch.random.get_rng_state()
     first = train_query_projection(texts[:40], weight[:40], np.zeros(40, np.float32), basis, photos, QUICK,
                                    progress=lambda step, steps, loss: reports.append((step, steps, loss)))
     again = train_query_projection(texts[:40], weight[:40], np.zeros(40, np.float32), basis, photos, QUICK)
+    assert torch.equal(caller_generator, torch.random.get_rng_state())  # the seed is the training's own
     np.testing.assert_array_equal(first.weight, again.weight)
     np.testing.assert_array_equal(first.bias, again.bias)
     assert [step for step, _, _ in reports] == [100, 200, 300] and {steps for _, steps, _ in reports} == {300}
