@@ -18,7 +18,7 @@ caltech50 training classes only (``benchmarks/text_search.py --choose``); the
 held-out classes (caltech50 25-49, cub100 050-099) chose nothing and are only
 reported.  (An earlier tower fitted a map inside text space on the training
 classes' names; measured on the held-out classes it did no better than
-zero-shot, so it was dropped.)  Building takes about a minute on two cores.
+zero-shot, so it was dropped.)  Building takes about 40 s on two cores.
 """
 
 from __future__ import annotations
