@@ -85,7 +85,7 @@ def test_a_pickle_in_place_of_the_bundled_backbone_weights_is_refused(tmp_path, 
 
     evil = tmp_path / "lite0.pth"
     torch.save({"conv.weight": Payload(marker)}, evil)
-    monkeypatch.setattr(backbones, "_lite0_weights_file", lambda: evil)
+    monkeypatch.setattr(backbones, "bundled_weights_file", lambda: evil)
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         backbones._build_lite0()
     assert not marker.exists()
