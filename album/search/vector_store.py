@@ -136,6 +136,6 @@ class VectorStore:
             raise ValueError("the stored vectors are not in the expected form")
         room = len(ids) // 4 + 1024
         vectors = np.empty((len(ids) + room, dim), np.float16)
-        if handle.readinto(memoryview(vectors[: len(ids)]).cast("B")) != len(ids) * dim * 2:
+        if len(ids) and handle.readinto(memoryview(vectors[: len(ids)]).cast("B")) != len(ids) * dim * 2:
             raise ValueError("the stored vectors are cut short")
         return cls(dim, np.concatenate([ids, np.full(room, -1, np.int64)]), vectors, used=len(ids))

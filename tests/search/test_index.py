@@ -27,6 +27,13 @@ def test_index_grows_and_forgets(tmp_path):
     assert not VectorIndex(tmp_path, "m", 16).load(6)
 
 
+def test_an_index_saved_empty_loads_as_saved(tmp_path):
+    # a library whose photos are not encoded yet: its saved index is read back, not rebuilt as unusable
+    VectorIndex(tmp_path, "m", 16).rebuild(np.zeros(0, np.int64), np.zeros((0, 16), np.float32), 3)
+    loaded = VectorIndex(tmp_path, "m", 16)
+    assert loaded.load(3) and loaded.live == 0 and loaded.query(np.ones(16, np.float32), 5) == []
+
+
 def _unit(rng, n, dim):
     vectors = rng.normal(size=(n, dim)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -70,3 +70,14 @@ def test_written_and_read_back_without_the_removed_rows():
         VectorStore.read(handle, 16)
     with pytest.raises(ValueError):  # cut short
         VectorStore.read(io.BytesIO(handle.getvalue()[:-100]), 8)
+
+
+def test_an_empty_store_is_written_and_read_back():
+    # an index saved before any photo was encoded: read back, not thrown away as unusable
+    handle = io.BytesIO()
+    VectorStore(8).write(handle)
+    handle.seek(0)
+    read = VectorStore.read(handle, 8)
+    assert read.live == read.rows == 0
+    read.put(np.array([3]), _vectors(1))
+    assert read.live == 1 and list(read.rows_of(np.array([3]))) == [0]
