@@ -28,7 +28,7 @@ PROJECTED_DIM = 192
 #: vectors an index holds before it moves to the projection (below, building and searching a graph of the
 #: full vectors is fast and exact enough: recall@10 1.000 at 10,000)
 PROJECT_FROM = 20_000
-#: vectors the axes are fitted on (0.2-0.3 s at 1,280 dimensions; 20,000 took 0.4 s for the same recall)
+#: vectors the axes are fitted on (0.2 s at 1,280 dimensions; 20,000 took 0.4 s for the same recall)
 FIT_SAMPLE = 10_000
 
 
@@ -50,14 +50,18 @@ class Projection:
     def fit(cls, sample: np.ndarray) -> Projection:
         """The ``PROJECTED_DIM`` principal axes of ``sample`` (about the origin: the inner products the index
         answers are about the origin too), rotated."""
-        from scipy.linalg import eigh
+        from scipy.linalg import blas, eigh, qr
 
         sample = np.asarray(sample, np.float32)
         dim = sample.shape[1]
-        # only the leading axes (MRRR): 0.08 s at 1,280 dimensions where the full decomposition took 0.23 s
-        values, axes = eigh(sample.T @ sample, subset_by_index=[dim - PROJECTED_DIM, dim - 1], driver="evr")
+        # Every step in SciPy's BLAS: numpy and SciPy each ship an OpenBLAS whose threads spin a while after
+        # a call, and slowed the other's next one (eigh 0.12-0.17 s after numpy's product, 0.08-0.11 s after
+        # SciPy's; the rotation's QR 0.1 s, 0.003 s). Only the leading axes (MRRR): the full decomposition
+        # took 0.23 s. The second-moment matrix is the upper triangle of sample.T @ sample (syrk).
+        values, axes = eigh(blas.ssyrk(1.0, sample.T), lower=False, subset_by_index=[dim - PROJECTED_DIM, dim - 1],
+                            driver="evr")
         principal = axes[:, np.argsort(-values)]
-        rotation, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((principal.shape[1],) * 2))
+        rotation, _ = qr(np.random.default_rng(0).standard_normal((principal.shape[1],) * 2))
         return cls(principal @ rotation)
 
     @staticmethod
