@@ -22,7 +22,10 @@ of the same clusters.  Figures:
   time, each after an exact search; then the same queries in a row; with
   what the process held before frozen out of the cycle collector, as in the
   app) and of exact search (one matrix-vector product, argpartition), and
-  recall@10 of the index against exact search; recall also on ``--uniform``
+  recall@10 of the index against exact search; for reference, after each
+  exact search, the time to read as many random rows as a query re-ranks
+  from a plain array the size of the index's vectors (the machine's memory
+  alone, without album's code); recall also on ``--uniform``
   uniform random unit vectors (no neighbourhood structure: the worst case);
 * memory, in a child process: the RSS of opening the catalogue and answering
   a similar-photo query, before and after loading the index; the files' sizes.
@@ -65,6 +68,7 @@ class Timings:
     index_cpu: list[float]  # the CPU time of each (apart from waiting for a core on a busy machine)
     exact: list[float]      # seconds of each exact search
     in_a_row: list[float]   # seconds of each index query when they follow each other (the caches warm)
+    control: list[float]    # seconds of reading as many random rows of a plain array as the index re-ranks
     recall: float           # the index's mean recall@10 against exact search
 
 
@@ -196,6 +200,9 @@ def at_size(root: Path, n: int, queries: int) -> list[Figure]:
                      p99 <= 0.005),
               Figure(SECTION, f"the same queries in a row, {n:,} vectors (above, each follows an exact search that "
                               "streams every vector through the caches)", _percentiles(timings.in_a_row)),
+              Figure(SECTION, f"for reference, no album code: {index_module.CANDIDATES} random rows read from an array "
+                              f"of {n:,} half-precision vectors written beside the index, after each exact search",
+                     _percentiles(timings.control)),
               Figure(SECTION, f"similar-photo query (exact numpy search, one thread), {n:,} vectors",
                      _percentiles(timings.exact)),
               Figure(SECTION, f"recall@10 vs exact, clustered vectors, {n:,}", f"{timings.recall:.3f}", "≥ 0.98",
@@ -218,9 +225,11 @@ def latency(index: VectorIndex, ids: np.ndarray, vectors: np.ndarray, queries: n
     model is loaded (``gui/launch.py``)."""
     index.query(queries[0], K)  # warm
     gc.freeze()
-    timings = Timings([], [], [], [], 0.0)
+    timings = Timings([], [], [], [], [], 0.0)
     recalls = []
-    for query in queries:
+    control = np.ones((len(vectors), DIM), np.float16)  # written once, as a loaded index's vectors are
+    rows = np.random.default_rng(3).integers(0, len(control), (len(queries), index_module.CANDIDATES))
+    for query, control_rows in zip(queries, rows):
         started, started_cpu = time.perf_counter(), time.thread_time()
         hits = index.query(query, K)
         timings.index.append(time.perf_counter() - started)
@@ -231,6 +240,9 @@ def latency(index: VectorIndex, ids: np.ndarray, vectors: np.ndarray, queries: n
             best = np.argpartition(-scores, K)[:K]
             truth = ids[best[np.argsort(-scores[best])]]
             timings.exact.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        control[np.sort(control_rows)].astype(np.float32).sum()
+        timings.control.append(time.perf_counter() - started)
         recalls.append(len({i for i, _ in hits} & set(truth.tolist())) / K)
     timings.recall = float(np.mean(recalls))
     for query in queries:
