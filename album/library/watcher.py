@@ -6,7 +6,10 @@ moved, deleted) mark their *root* folder as dirty; once no new event has
 arrived for ``debounce_s`` seconds (or ``max_delay_s`` after the first one,
 for endless bursts such as a long copy), ``on_changes`` is called once with
 the set of dirty roots.  The engine then rescans those roots, which detects
-new, changed, moved and deleted photos by itself.
+new, changed, moved and deleted photos by itself.  Only those kinds of event
+are asked of the kernel (``WATCHED_EVENTS``): a photo merely opened and read,
+as album itself reads every photo it indexes or makes a thumbnail of, costs
+the watcher nothing.
 
 Non-photo files, hidden files and anything under ``ignore`` (the library's
 own folders) never trigger a rescan.  If the kernel's inotify limits are
@@ -25,7 +28,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (DirCreatedEvent, DirDeletedEvent, DirMovedEvent, FileClosedEvent, FileCreatedEvent,
+                             FileDeletedEvent, FileModifiedEvent, FileMovedEvent, FileSystemEvent,
+                             FileSystemEventHandler)
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
@@ -35,6 +40,9 @@ log = logging.getLogger(__name__)
 
 LIMIT_ERRNOS = (errno.ENOSPC, errno.EMFILE)
 POLL_INTERVAL_S = 5.0
+#: the events a watch delivers (a folder's own "modified", which every file event in it causes, is left out)
+WATCHED_EVENTS = [FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileMovedEvent, FileDeletedEvent,
+                  DirCreatedEvent, DirMovedEvent, DirDeletedEvent]
 
 
 class _RootHandler(FileSystemEventHandler):
@@ -43,10 +51,6 @@ class _RootHandler(FileSystemEventHandler):
         self.root = root
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
-            return
-        if event.is_directory and event.event_type in ("modified", "closed"):
-            return  # a folder's own mtime changes with every file event
         paths = [os.fsdecode(event.src_path)]
         if getattr(event, "dest_path", ""):
             paths.append(os.fsdecode(event.dest_path))
@@ -108,7 +112,8 @@ class FolderWatcher:
                 self.on_notice(f"The folder {root} is not available right now; it will be checked again later.")
                 return False
             try:
-                self._watches[root] = self._observer.schedule(_RootHandler(self, root), root, recursive=True)
+                self._watches[root] = self._observer.schedule(_RootHandler(self, root), root, recursive=True,
+                                                             event_filter=WATCHED_EVENTS)
             except OSError as exc:
                 if exc.errno in LIMIT_ERRNOS and not self.polling:
                     self._switch_to_polling()

@@ -8,6 +8,7 @@ import time
 import pytest
 from PIL import Image
 
+from album.library import watcher as watcher_module
 from album.library.watcher import FolderWatcher
 
 
@@ -49,6 +50,28 @@ def test_burst_of_new_photos_is_reported_once_per_root(tmp_path, recorder):
         assert recorder.wait() == {str(root)}
         time.sleep(0.8)
         assert len(recorder.calls) == 1
+    finally:
+        watcher.stop()
+
+
+def test_photos_only_read_cost_the_watcher_nothing(tmp_path, recorder, monkeypatch):
+    # album reads every photo it indexes or makes a thumbnail of: the kernel is not even asked for those events
+    root = tmp_path / "photos"
+    root.mkdir()
+    kept = photo(root / "kept.jpg")
+    seen = []
+    handle = watcher_module._RootHandler.on_any_event
+    monkeypatch.setattr(watcher_module._RootHandler, "on_any_event",
+                        lambda self, event: (seen.append(event.event_type), handle(self, event)))
+    watcher = FolderWatcher(recorder.on_changes, debounce_s=0.2)
+    try:
+        watcher.set_folders([root])
+        for _ in range(20):
+            kept.read_bytes()
+            Image.open(kept).load()
+        photo(root / "new.jpg")  # then one change, reported after everything before it was handled
+        assert recorder.wait() == {str(root)}
+        assert seen and set(seen) <= {"created", "modified", "closed"}
     finally:
         watcher.stop()
 
