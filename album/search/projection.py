@@ -55,9 +55,10 @@ class Projection:
         sample = np.asarray(sample, np.float32)
         dim = sample.shape[1]
         # Every step in SciPy's BLAS: numpy and SciPy each ship an OpenBLAS whose threads spin a while after
-        # a call, and slowed the other's next one (eigh 0.12-0.17 s after numpy's product, 0.08-0.11 s after
-        # SciPy's; the rotation's QR 0.1 s, 0.003 s). Only the leading axes (MRRR): the full decomposition
-        # took 0.23 s. The second-moment matrix is the upper triangle of sample.T @ sample (syrk).
+        # a call, and slowed the other's next one (eigh took 0.12-0.17 s after numpy's product, 0.08-0.11 s
+        # after SciPy's; the rotation's QR in numpy after eigh 0.1 s, in SciPy 0.003 s). Only the leading
+        # axes (MRRR): the full decomposition took 0.23 s. The second-moment matrix is the upper triangle of
+        # sample.T @ sample (syrk).
         values, axes = eigh(blas.ssyrk(1.0, sample.T), lower=False, subset_by_index=[dim - PROJECTED_DIM, dim - 1],
                             driver="evr")
         principal = axes[:, np.argsort(-values)]
