@@ -45,6 +45,7 @@ from album.gui.viewer import PhotoViewer
 from album.gui.welcome import WelcomeView
 from album.gui.window_state import WindowState
 from album.gui.word_search import WordSearchBar
+from album.library.records import PhotoStatus
 from album.library.thumbnails import ThumbnailCache
 from album.paths import RESOURCES, LibraryPaths
 
@@ -225,6 +226,7 @@ class MainWindow(QMainWindow):
         QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
         self._all_photos = Photos(self._order.arrange(photos))
         self.status.set_photo_count(len(self._all_photos))
+        self.results.set_unindexed(sum(1 for photo in self._all_photos if photo.status == PhotoStatus.PENDING))
         self._refresh_folder_list()
         self._apply_folder_filter(self.folder_list.chosen_path())
         self.search.on_photos(self._all_photos)

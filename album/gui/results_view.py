@@ -39,6 +39,7 @@ class ResultsView(QWidget):
         self._threshold = 0.5
         self._answered, self._error, self._outside = False, None, False
         self._words: str | None = None
+        self._unindexed = 0
         loader.thumbnailReady.connect(self._on_thumbnail)
 
         self.back_button = QPushButton("← Library")
@@ -121,6 +122,19 @@ class ResultsView(QWidget):
         self.grid.viewport().update()
         self._describe()
 
+    def set_unindexed(self, count: int) -> None:
+        """How many of the library's photos are not indexed yet: an empty answer says whether they may
+        still match."""
+        self._unindexed = count
+        self._describe()
+
+    def _not_indexed_yet(self, verb: str, otherwise: str) -> str:
+        count = self._unindexed
+        if not count:
+            return otherwise
+        return (f"{count:,} photo{'s' if count != 1 else ''} not indexed yet will be {verb} once "
+                f"{'they are' if count != 1 else 'it is'}.")
+
     def _describe(self) -> None:
         if not self._answered:
             return
@@ -130,9 +144,9 @@ class ResultsView(QWidget):
         elif self._words is not None:
             text = (f"{len(matches)} photo{'s' if len(matches) != 1 else ''} match {self._name}, best first. "
                     "Right-click one to find photos similar to it." if matches else
-                    "No photos match these words. Photos can be searched by words once they are indexed.")
+                    "No photos match these words. " + self._not_indexed_yet("searched", "Try other words."))
         elif not matches:
-            text = "No similar photos found. Photos are compared once they are indexed."
+            text = ("No similar photos found. " + self._not_indexed_yet("compared", "")).rstrip()
         else:
             similar = sum(1 for match in matches if match.score >= self._threshold)
             weaker = len(matches) - similar
