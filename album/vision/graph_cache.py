@@ -10,9 +10,10 @@ or personal model gets its own, and one that no longer matches is never
 read.  The folder is the library's (``LibraryPaths.graphs``), set when the
 library is opened (``keep_in``; a process that could only open it read-only
 reads the graphs kept there and writes none); until then nothing is kept.
-Only the ``KEEP`` most recently used graphs stay.  A graph that cannot be written is logged and skipped:
-the cache only saves time.  This module does not import PyTorch (the
-engine sets the folder in processes that never load a model).
+Only the ``KEEP`` most recently used graphs stay.  A graph that cannot be
+written is logged and skipped: the cache only saves time.  This module does
+not import PyTorch (the engine sets the folder in processes that never load
+a model).
 """
 
 from __future__ import annotations
