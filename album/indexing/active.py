@@ -206,7 +206,7 @@ class ActiveEncoders:
         """Let a side thread still loading finish what it is doing and skip the rest, and wait for it: a
         process must not exit while a thread is inside PyTorch's native code (it aborts)."""
         self._closing.set()
-        self._enough.set()
+        self.stop_preparing()
         if self._loader is not None:
             self._loader.join()
 
