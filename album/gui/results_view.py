@@ -39,7 +39,8 @@ class ResultsView(QWidget):
         self._threshold = 0.5
         self._answered, self._error, self._outside = False, None, False
         self._words: str | None = None
-        self._unindexed = 0
+        self._unindexed = 0  # photos of the library not indexed yet
+        self._unsearched = 0  # of them, those the answer shown could not search
         loader.thumbnailReady.connect(self._on_thumbnail)
 
         self.back_button = QPushButton("← Library")
@@ -109,6 +110,7 @@ class ResultsView(QWidget):
     def show_results(self, matches: list[ScoredPhoto], error: str | None = None, outside: bool = False) -> None:
         """The matches, best first (none are selected: the current photo stays the one searched from)."""
         self._answered, self._error, self._outside = True, error, outside
+        self._unsearched = self._unindexed
         self.model.set_matches([] if error else matches)
         if error:
             self.title.setText(f"Cannot search for {self._name}" if self._words else f"Cannot search with {self._name}")
@@ -123,17 +125,16 @@ class ResultsView(QWidget):
         self._describe()
 
     def set_unindexed(self, count: int) -> None:
-        """How many of the library's photos are not indexed yet: an empty answer says whether they may
-        still match."""
+        """How many of the library's photos are not indexed yet: an empty answer that comes says whether
+        some photos could not be searched."""
         self._unindexed = count
-        self._describe()
 
-    def _not_indexed_yet(self, verb: str, otherwise: str) -> str:
-        count = self._unindexed
+    def _unsearched_note(self, otherwise: str) -> str:
+        count = self._unsearched
         if not count:
             return otherwise
-        return (f"{count:,} photo{'s' if count != 1 else ''} not indexed yet will be {verb} once "
-                f"{'they are' if count != 1 else 'it is'}.")
+        return (f"{count:,} photo{'s were' if count != 1 else ' was'} still waiting to be indexed: search again "
+                "once indexing has ended.")
 
     def _describe(self) -> None:
         if not self._answered:
@@ -144,9 +145,9 @@ class ResultsView(QWidget):
         elif self._words is not None:
             text = (f"{len(matches)} photo{'s' if len(matches) != 1 else ''} match {self._name}, best first. "
                     "Right-click one to find photos similar to it." if matches else
-                    "No photos match these words. " + self._not_indexed_yet("searched", "Try other words."))
+                    "No photos match these words. " + self._unsearched_note("Try other words."))
         elif not matches:
-            text = ("No similar photos found. " + self._not_indexed_yet("compared", "")).rstrip()
+            text = ("No similar photos found. " + self._unsearched_note("")).rstrip()
         else:
             similar = sum(1 for match in matches if match.score >= self._threshold)
             weaker = len(matches) - similar

@@ -107,7 +107,7 @@ def test_leaving_the_results_empties_the_field(qtbot, window):
     qtbot.waitUntil(lambda: window.word_search.edit.text() == "horse", timeout=TIMEOUT_MS)
 
 
-def test_words_that_match_nothing_say_whether_photos_may_still_match(qtbot, window):
+def test_words_that_match_nothing_say_whether_photos_could_not_be_searched(qtbot, window):
     type_words(qtbot, window, "a dog on the beach")  # none of the 12 photos
     qtbot.waitUntil(lambda: window.results.subtitle.text().startswith("No photos match"), timeout=TIMEOUT_MS)
     assert window.results.subtitle.text() == "No photos match these words. Try other words."  # all indexed
@@ -119,8 +119,10 @@ def test_words_that_match_nothing_say_whether_photos_may_still_match(qtbot, wind
     waiting = Photos([record._replace(status=PhotoStatus.PENDING) if index < 3 else record
                       for index, record in enumerate(listed)])
     window.bridge.worker.photosChanged.emit(waiting)  # the worker's list while it indexes three new photos
-    qtbot.waitUntil(lambda: "3 photos not indexed yet" in window.results.subtitle.text(), timeout=TIMEOUT_MS)
-    assert window.results.subtitle.text() == ("No photos match these words. 3 photos not indexed yet will be "
-                                              "searched once they are.")
-    window.bridge.worker.photosChanged.emit(Photos(listed))  # indexed
-    qtbot.waitUntil(lambda: window.results.subtitle.text().endswith("Try other words."), timeout=TIMEOUT_MS)
+    assert window.results.subtitle.text().endswith("Try other words.")  # that answer searched every photo
+    type_words(qtbot, window, " at noon")  # words asked while three photos wait
+    qtbot.waitUntil(lambda: "3 photos were still waiting" in window.results.subtitle.text(), timeout=TIMEOUT_MS)
+    assert window.results.subtitle.text() == ("No photos match these words. 3 photos were still waiting to be "
+                                              "indexed: search again once indexing has ended.")
+    window.bridge.worker.photosChanged.emit(Photos(listed))  # indexed: the answer shown still could not see them
+    assert "3 photos were still waiting" in window.results.subtitle.text()
