@@ -37,6 +37,35 @@ def make_photo(seed: int, size: tuple[int, int] = (320, 240)) -> Image.Image:
     return image
 
 
+class ModuleHead:
+    """A PyTorch head as the encoder runs heads (numpy in, numpy out): the production numpy forward pass
+    (``head_arrays``) for album's own heads, the module itself for any other test head."""
+
+    def __init__(self, module):
+        import torch
+
+        self.module = module.eval()
+        with torch.no_grad():
+            self.dim = int(module(torch.zeros(1, module.in_features if hasattr(module, "in_features")
+                                              else module.config()["dim"])).shape[1])
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            return self.module(torch.from_numpy(np.asarray(features, np.float32))).numpy()
+
+
+def run_time_head(module):
+    """The head an encoder runs for a PyTorch head module."""
+    from album.vision.head import PersonalHead, ResidualHead
+    from album.vision.head_arrays import head_arrays
+
+    if isinstance(module, (ResidualHead, PersonalHead)):
+        return head_arrays(module.config(), {name: tensor.numpy() for name, tensor in module.state_dict().items()})
+    return ModuleHead(module)
+
+
 def near_copy(image: Image.Image) -> Image.Image:
     """The same subject: cropped a little, resized and recompressed."""
     w, h = image.size

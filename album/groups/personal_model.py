@@ -73,7 +73,7 @@ def train(catalogue: Catalogue, models: Path, progress: ProgressCallback | None 
           control: TaskControl | None = None) -> tuple[PersonalReport, "Encoder"]:
     """Train and save a personal model from the library's confirmed groups; its report and encoder."""
     from album.vision.fewshot import FewShotConfig, train_personal
-    from album.vision.modelfile import card_path, load_model, open_encoder, save_model
+    from album.vision.modelfile import DEFAULT_MODEL, card_path, load_head, load_model, open_encoder, save_model
 
     started = time.perf_counter()
     control = control or TaskControl()
@@ -82,7 +82,8 @@ def train(catalogue: Catalogue, models: Path, progress: ProgressCallback | None 
     group_ids, features, labels, others = _training_data(catalogue, base.features_id, config.unlabelled,
                                                          config.seed)
     control.checkpoint()
-    result = train_personal(base.head, features, labels, others, config, progress, control.checkpoint)
+    result = train_personal(load_head(DEFAULT_MODEL), features, labels, others, config, progress,
+                            control.checkpoint)
     path = private_folder(models) / f"personal-{time.strftime('%Y%m%d-%H%M%S')}.safetensors"
     report = PersonalReport(groups=len(group_ids), photos=len(labels), before=float(result.before["R@1"]),
                             after=float(result.after["R@1"]), measure=MEASURE,

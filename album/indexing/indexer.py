@@ -17,7 +17,7 @@ from collections.abc import Sequence, Set
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from album.indexing.decoding import DecodeJob, Decoded, InProcessDecoder, ProcessDecoder, job_for
 from album.indexing.prefetch import Prefetch, thumbnail_size
@@ -28,7 +28,7 @@ from album.library.thumbnails import INDEXING_SIZE, ThumbnailCache, photo_key
 from album.library.schema import Photo
 from album.tasks import ProgressCallback, ProgressMeter, TaskControl
 from album.vision.encoder import Encoder
-from album.vision.preprocess import normalise_batch
+from album.vision.cropping import normalise_pixels
 
 BATCH_SIZE = 32
 WINDOW = 3 * BATCH_SIZE
@@ -56,11 +56,11 @@ class Prepared:
         return self.decoded.error
 
 
-def model_input(decoded: Sequence[Decoded], features_id: str) -> torch.Tensor:
-    """The model input for one backbone from many decoded photos: exactly ``preprocess.center_tensor`` of
+def model_input(decoded: Sequence[Decoded], features_id: str) -> np.ndarray:
+    """The model input for one backbone from many decoded photos: exactly ``cropping.center_pixels`` of
     each, stacked (normalised in one batch: ten times faster than photo by photo)."""
     preprocessing = decoded[0].crops[features_id][1]
-    return normalise_batch([item.crops[features_id][0] for item in decoded], preprocessing)
+    return normalise_pixels([item.crops[features_id][0] for item in decoded], preprocessing)
 
 
 def decode_job(photo: Photo, needs: tuple[Encoder, ...], thumbnail_size: int = 0) -> DecodeJob:
@@ -177,12 +177,12 @@ class Indexer:
             users = [item for item in batch if features_id in item.decoded.crops]
             # float16, as stored: a vector computed now equals one computed later from the stored features
             batch_input = model_input([item.decoded for item in users], features_id)
-            features = self.runners[features_id].features(batch_input).half().cpu()
+            features = self.runners[features_id].features(batch_input).astype(np.float16)
             for item, row in zip(users, features):
-                results[item.photo.id].features[features_id] = row.numpy()
+                results[item.photo.id].features[features_id] = row
             for encoder in encoders:
                 rows = [n for n, item in enumerate(users) if encoder in item.needs]
-                vectors = encoder.embed_features(features[rows].float())
+                vectors = encoder.embed_features(features[rows].astype(np.float32))
                 for n, vector in zip(rows, vectors):
                     results[users[n].photo.id].embeddings[encoder.model_id] = vector
         for model_id, (ids, vectors) in self.catalogue.mark_encoded(list(results.values())).items():

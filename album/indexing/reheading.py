@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import torch
 
 from album.library.catalogue import Catalogue
 from album.tasks import ProgressMeter, TaskControl
@@ -31,7 +30,7 @@ def rehead(catalogue: Catalogue, encoder: Encoder, ids: Sequence[int],
         chunk = ids[start:start + CHUNK]
         found, features = catalogue.features(encoder.features_id, chunk)
         if found:
-            vectors = encoder.embed_features(torch.from_numpy(features))
+            vectors = encoder.embed_features(features)
             index = {photo_id: n for n, photo_id in enumerate(found)}
             stored = catalogue.store_embeddings(encoder.model_id, found, vectors)
             on_vectors(encoder.model_id, stored, vectors[[index[i] for i in stored]])

@@ -16,16 +16,14 @@ Scores are those of the last lookup (``SearchSettings`` gives the formulas).
 The sentence encoder and the dictionary take seconds to load, so they load
 once: on the first query, or ahead of it with ``load`` from any thread (the
 app does so in the background once its window is up).  Queries are encoded
-on one torch thread: a handful of short sentences gain nothing from more,
-and lose much when indexing keeps the cores busy (measured: about 20 ms on
-one thread, 500 ms on two beside a running scan).
+in ONNX Runtime on one thread: a handful of short sentences gain nothing from
+more, and lose much when indexing keeps the cores busy (measured in PyTorch:
+about 20 ms on one thread, 500 ms on two beside a running scan).
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,18 +39,6 @@ if TYPE_CHECKING:
 
 NOT_INDEXED = ("No photo can be searched by words yet: photos become searchable as indexing reaches them "
                "(run 'album scan', or wait for the app to index them).")
-
-
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 class TextSearch:
@@ -103,8 +89,7 @@ class TextSearch:
         index = self.indexes.get(model.model_id, model.dim)
         if index.live == 0:
             raise UserFacingError(NOT_INDEXED)
-        with one_torch_thread():
-            text_vector = encoder.encode_query(words)
+        text_vector = encoder.encode_query(words)
         hits = index.query(model.query_vector(text_vector), max(k, model.search.feedback_photos))
         chosen = model.feedback_rows(np.array([score for _, score in hits], np.float32))
         if len(chosen):

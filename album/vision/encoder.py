@@ -6,8 +6,10 @@ weights: it changes whenever the backbone weights, the head weights or the
 preprocessing change, so the catalogue never mixes vectors of two models.
 Inference is batched; preprocessing is a separate, thread-safe step so image
 decoding can run in worker threads while the model runs.  On the CPU the
-backbone runs in ONNX Runtime (``onnx_backbone``) when it is installed, with
-PyTorch as the reference and the fallback.
+backbone and its classifier run in ONNX Runtime (``onnx_backbone``) and the
+head in numpy (``head_arrays``), so an encoder whose graphs are shipped or
+kept never imports PyTorch; PyTorch is the reference, the fallback and the
+exporter, loaded only when one of them is needed.
 """
 
 from __future__ import annotations
@@ -16,69 +18,96 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
-from torch import nn
 
-from album.vision.backbones import BackboneSpec, PooledBackbone, Preprocessing
+from album.errors import ModelUnavailable
+from album.vision.backbones import BackboneSpec, Preprocessing
 from album.vision.calibration import ScoreScale
-from album.vision.onnx_backbone import LazyRuntime, weights_digest
+from album.vision.head_arrays import softmax, unit_rows
+from album.vision.onnx_backbone import LazyNetwork
 
 
 def configure_threads(threads: int | None = None) -> None:
-    """Use every core for inference unless told otherwise (once per process)."""
+    """Let PyTorch use every core for inference unless told otherwise (once per process)."""
+    import torch
+
     wanted = threads or os.cpu_count() or 1
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
 
 
+def _torch():
+    """PyTorch, for the networks that must run in it (ModelUnavailable, in plain words, without it)."""
+    try:
+        import torch
+    except ImportError:
+        raise ModelUnavailable("this model needs PyTorch, which is not installed ('pip install torch')") from None
+    return torch
+
+
 class Encoder:
-    def __init__(self, backbone: BackboneSpec, head: nn.Module | None = None, head_checksum: str | None = None,
+    def __init__(self, backbone: BackboneSpec, head: Any = None, head_checksum: str | None = None,
                  preprocessing: Preprocessing | None = None, device: str = "cpu", min_score: float | None = None,
-                 score_scale: ScoreScale | None = None, share: "Encoder | None" = None):
-        """``share``: an encoder of the same backbone weights on the same device whose network this one
-        uses, instead of building a copy."""
-        configure_threads()
+                 score_scale: ScoreScale | None = None, share: "Encoder | None" = None,
+                 tuned: Callable[[], dict] | None = None, tuned_checksum: str | None = None):
+        """``head``: a run-time head (``head_arrays``: features (N, D) -> (N, dim) float32, with ``dim``).
+        ``share``: an encoder of the same backbone weights on the same device whose network this one uses,
+        instead of building a copy. ``tuned``: the state dict of fine-tuned backbone weights (from a model
+        file whose checksum is ``tuned_checksum``), loaded into the network when it is built."""
         self.backbone_spec = backbone
         self.preprocessing = preprocessing or backbone.preprocessing
-        self.device = torch.device(device)
+        self.device = str(device)
         self._share = share
-        self._network: PooledBackbone | None = None
+        self._tuned = tuned
+        self._network = None
         self._network_lock = threading.Lock()
         self._built_digest: str | None = None
-        self._bundled_classifier: nn.Linear | None = None
-        self.head = head.to(self.device).eval() if head is not None else None
-        #: the faster runtime of the same backbone, made on first use (CPU only)
-        self._runtime = (LazyRuntime(lambda: self.backbone, self.preprocessing.crop, torch.get_num_threads(),
-                                     self._untouched_weights) if self.device.type == "cpu" else None)
+        self._bundled_classifier = None
+        self.head = head
         self._head_checksum = head_checksum
-        with torch.inference_mode():
-            probe = torch.zeros(1, backbone.dim, device=self.device)
-            self.dim = int(self.head(probe).shape[1]) if self.head is not None else backbone.dim
+        self.dim = int(head.dim) if head is not None else backbone.dim
         #: names the backbone weights (feature caches are keyed by it)
-        self.backbone_id = f"{backbone.name}@{backbone.weights_id()}"
+        self.backbone_id = f"{backbone.name}@{backbone.weights_id()}" + (f"*{tuned_checksum}" if tuned else "")
         self.model_id = self._make_model_id()
         #: the similarity below which results are not shown by default (calibrated per model)
         self.min_score = backbone.min_score if min_score is None else min_score
         #: how scores read to a person (calibrated on validation photos; see ``calibration``)
         self.score_scale = score_scale or ScoreScale.uncalibrated(self.min_score)
-        if self._runtime is None or not self._runtime.kept():
+        threads = os.cpu_count() or 1
+        crop = self.preprocessing.crop
+        #: the faster runtimes of the same backbone and its classifier, made on first use (CPU only)
+        self._runtime = self._classifier_runtime = None
+        if self.device == "cpu":
+            self._runtime = LazyNetwork(self._backbone_graph_name, lambda: self._export_backbone(crop), threads,
+                                        f"{backbone.title} network")
+            self._classifier_runtime = LazyNetwork(lambda: f"classifier {self.backbone_id}",
+                                                   self._export_classifier, threads, f"{backbone.title} classifier")
+        if self._runtime is None or not self._runtime.ready(self._untouched_graph_name()):
             self.backbone  # built now: a network that cannot be (weights missing offline) fails here, plainly
 
     @property
-    def backbone(self) -> PooledBackbone:
-        """The PyTorch network: built with the encoder, unless a graph of its untouched weights is kept for
-        ONNX Runtime (``onnx_backbone``), then on first use (importing timm and building it take about 2.5 s
-        in a new process)."""
+    def backbone(self):
+        """The PyTorch network (``networks.PooledBackbone``): built with the encoder, unless a graph of its
+        untouched weights is shipped or kept for ONNX Runtime, then on first use (importing PyTorch and timm
+        and building it take about 2.5 s in a new process)."""
         with self._network_lock:
             if self._network is None and self._share is not None:
                 self._network = self._share.backbone
             elif self._network is None:
+                torch = _torch()
+                configure_threads()
+                network = self.backbone_spec.build()
+                if self._tuned is not None:
+                    network.network.load_state_dict(self._tuned())
                 # channels-last convolutions run about twice as fast on CPUs (measured: 65 vs 30 images/s)
-                self._network = self.backbone_spec.build().to(self.device, memory_format=torch.channels_last).eval()
+                self._network = network.to(self.device, memory_format=torch.channels_last).eval()
                 if self._runtime is not None:  # only graphs are named by it
+                    from album.vision.graph_export import weights_digest
+
                     self._built_digest = weights_digest(self._network)
             return self._network
 
@@ -86,25 +115,47 @@ class Encoder:
     def network_built(self) -> bool:
         return self._network is not None or (self._share is not None and self._share.network_built)
 
-    def _classifier(self):
+    def _untouched(self) -> bool:
+        """Whether the network is as the encoder builds it: not built yet, or its weights unchanged since."""
+        if self._share is not None:
+            return self._share._untouched()
+        if self._network is None:
+            return True
+        from album.vision.graph_export import weights_digest
+
+        return weights_digest(self._network) == self._built_digest
+
+    def _untouched_graph_name(self) -> str | None:
+        """The backbone graph's name while the network is as built (named by its features id); else None."""
+        return f"backbone {self.features_id} crop {self.preprocessing.crop}" if self._untouched() else None
+
+    def _backbone_graph_name(self) -> str:
+        name = self._untouched_graph_name()
+        if name is not None:
+            return name
+        from album.vision.graph_export import weights_digest
+
+        return f"backbone weights {weights_digest(self.backbone)} crop {self.preprocessing.crop}"
+
+    def _export_backbone(self, crop: int) -> bytes:
+        from album.vision.graph_export import export_backbone
+
+        return export_backbone(self.backbone, crop)
+
+    def _torch_classifier(self):
         """The network's classifier; while the network is not built, the registry's, read from its weights."""
         if self.network_built or self.backbone_spec.classifier is None:
             return self.backbone.classifier
         with self._network_lock:
             if self._bundled_classifier is None:
+                _torch()
                 self._bundled_classifier = self.backbone_spec.classifier().to(self.device)
             return self._bundled_classifier
 
-    def _untouched(self) -> bool:
-        """Whether the network is the registry's as built: not built yet, or its weights unchanged since (a
-        fine-tuned backbone's weights are loaded into it after the build)."""
-        if self._share is not None:
-            return self._share._untouched()
-        return self._network is None or weights_digest(self._network) == self._built_digest
+    def _export_classifier(self) -> bytes:
+        from album.vision.graph_export import export_classifier
 
-    def _untouched_weights(self) -> str | None:
-        """Names the backbone's weights (its features id) while they are the registry's as built; else None."""
-        return self.features_id if self._untouched() else None
+        return export_classifier(self._torch_classifier(), self.backbone_spec.dim)
 
     def _preprocessing_suffix(self) -> str:
         if self.preprocessing == self.backbone_spec.preprocessing:
@@ -129,42 +180,51 @@ class Encoder:
         """The shorter side the loader should decode to (JPEG draft mode)."""
         return self.preprocessing.resize
 
-    def preprocess(self, image: Image.Image) -> torch.Tensor:
-        """RGB image to a normalised (3, crop, crop) tensor (``preprocess.center_tensor``). Thread-safe."""
-        from album.vision.preprocess import center_tensor
+    def preprocess(self, image: Image.Image) -> np.ndarray:
+        """RGB image to a normalised (3, crop, crop) float32 array (``cropping.center_pixels``). Thread-safe."""
+        from album.vision.cropping import center_pixels
 
-        return center_tensor(image, self.preprocessing)
+        return center_pixels(image, self.preprocessing)
 
-    @torch.inference_mode()
-    def features(self, batch: torch.Tensor) -> torch.Tensor:
-        """Pooled backbone features for a preprocessed batch (no head, not normalised)."""
+    def features(self, batch) -> np.ndarray:
+        """Pooled backbone features (N, D) float32 of a preprocessed batch (N, 3, crop, crop): no head, not
+        normalised."""
+        batch = np.asarray(batch, np.float32)
         runtime = self._runtime.get() if self._runtime is not None else None
         if runtime is not None:
-            return torch.from_numpy(runtime(batch.cpu().numpy()))
-        return self.backbone(batch.to(self.device, memory_format=torch.channels_last))
+            return runtime(batch)
+        torch = _torch()
+        with torch.inference_mode():
+            images = torch.from_numpy(batch).to(self.device, memory_format=torch.channels_last)
+            return self.backbone(images).float().cpu().numpy()
 
     @property
     def runtime(self) -> str:
         """Where the backbone runs: "onnxruntime" or "torch" (loads the runtime if not yet loaded)."""
         return "onnxruntime" if self._runtime is not None and self._runtime.get() is not None else "torch"
 
-    @torch.inference_mode()
-    def embed_features(self, features: torch.Tensor) -> np.ndarray:
-        """Head and L2 normalisation applied to pooled features."""
-        embeddings = self.head(features.to(self.device)) if self.head is not None else features
-        embeddings = nn.functional.normalize(embeddings.float(), dim=1)
-        return embeddings.cpu().numpy().astype(np.float32)
+    def embed_features(self, features) -> np.ndarray:
+        """Head and L2 normalisation applied to pooled features (N, D): (N, dim) float32 unit vectors."""
+        features = np.asarray(features, np.float32)
+        embeddings = self.head(features) if self.head is not None else features
+        return unit_rows(np.asarray(embeddings, np.float32)).astype(np.float32)
 
-    @torch.inference_mode()
     def label_features(self, features: np.ndarray) -> np.ndarray:
         """ImageNet class probabilities (N, 1000) of pooled features (what the backbone's own
         classifier says the photos show)."""
-        logits = self._classifier()(torch.as_tensor(np.asarray(features, np.float32), device=self.device))
-        return torch.softmax(logits.float(), dim=1).cpu().numpy()
+        features = np.ascontiguousarray(features, np.float32)
+        runtime = (self._classifier_runtime.get()
+                   if self._classifier_runtime is not None and self._untouched() else None)
+        if runtime is not None:
+            return softmax(runtime(features)).astype(np.float32)
+        torch = _torch()
+        with torch.inference_mode():
+            logits = self._torch_classifier()(torch.from_numpy(features).to(self.device))
+            return torch.softmax(logits.float(), dim=1).cpu().numpy()
 
-    def embed_batch(self, batch: torch.Tensor) -> np.ndarray:
+    def embed_batch(self, batch) -> np.ndarray:
         """Embeddings (N, dim), float32, unit length, for a preprocessed batch."""
         return self.embed_features(self.features(batch))
 
     def embed_images(self, images: list[Image.Image]) -> np.ndarray:
-        return self.embed_batch(torch.stack([self.preprocess(image) for image in images]))
+        return self.embed_batch(np.stack([self.preprocess(image) for image in images]))

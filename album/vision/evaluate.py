@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from album.media.imageio import load_image
 from album.tasks import ProgressCallback
@@ -45,7 +44,7 @@ def embed_dataset(data: LabelledImages, model: str, cache: Path | None,
     else:
         encoder = open_encoder(model)
         features, ok = extract(encoder, data.paths, "center", cache=cache, desc="eval", progress=progress)
-        embeddings = encoder.embed_features(torch.from_numpy(features))
+        embeddings = encoder.embed_features(features)
         model_id = encoder.model_id
     return embeddings[ok], data.labels[ok], model_id
 
@@ -63,8 +62,8 @@ def near_duplicate_top1(data_root: str | Path, model: str = "default", test_clas
         features, ok = extract(encoder, data.paths, "center", cache=cache, desc="originals", progress=progress)
         near, near_ok = extract(encoder, data.paths, "near", cache=cache, desc="copies", progress=progress)
         ok = ok & near_ok
-        originals = encoder.embed_features(torch.from_numpy(features))
-        copies = encoder.embed_features(torch.from_numpy(near))
+        originals = encoder.embed_features(features)
+        copies = encoder.embed_features(near)
     originals, copies = originals[ok], copies[ok]
     return float(np.mean(np.argmax(copies @ originals.T, axis=1) == np.arange(len(copies))))
 

@@ -116,7 +116,7 @@ def _compute(encoder: Encoder, paths: list[Path], view: str, seed: int, batch_si
             if number + 2 < len(batches):
                 pending.append(pool.map(prepare, batches[number + 2]))
             tensors = torch.stack([t for t, _ in prepared])
-            features[batch.start:batch.stop] = encoder.features(tensors).float().cpu().numpy()
+            features[batch.start:batch.stop] = encoder.features(tensors.numpy())
             ok[batch.start:batch.stop] = [good for _, good in prepared]
             meter.advance(len(batch))
     return features, ok

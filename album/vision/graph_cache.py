@@ -1,13 +1,15 @@
-"""ONNX graphs of backbones kept on disk, so that a later start loads one instead of exporting it again.
+"""ONNX graphs kept on disk, so that a later start loads one instead of exporting it again.
 
 Exporting the backbone to ONNX takes about 0.55 s of every model load here
-(``onnx_backbone.py``); a kept graph is read in a few milliseconds.  A graph
-is filed under a digest of everything that shapes it: the crop size, the
-exporter's settings and versions, and the weights, named by the registry's
-weights file while they are untouched (``onnx_backbone.named_key``) or else
-by the module's own structure and weights (``graph_key``).  So a fine-tuned
-or personal model gets its own, and one that no longer matches is never
-read.  The folder is the library's (``LibraryPaths.graphs``), set when the
+(``onnx_backbone.py``), and needs PyTorch; a kept graph is read in a few
+milliseconds.  A graph is filed under a digest of what it computes
+(``onnx_runtime.graph_key``): the weights, named by the registry's weights
+file while they are untouched or else by the module's own structure and
+weights, and the crop size.  So a fine-tuned model gets its own, and one
+that no longer matches is never read.  Graphs shipped with the app
+(``SHIPPED``: ``resources/graphs``, exported at packaging time by
+``scripts/export_graphs.py``) are read first, never written or forgotten:
+a packaged app runs them without PyTorch.  The folder is the library's (``LibraryPaths.graphs``), set when the
 library is opened (``keep_in``; a process that could only open it read-only
 reads the graphs kept there and writes none); until then nothing is kept.
 Only the ``KEEP`` most recently used graphs stay.  A graph that cannot be
@@ -22,12 +24,14 @@ import logging
 import os
 from pathlib import Path
 
-from album.paths import PRIVATE_FILE, private_folder
+from album.paths import PRIVATE_FILE, RESOURCES, private_folder
 
 log = logging.getLogger(__name__)
 
-#: graphs kept (about 14 MB each for EfficientNet-Lite0)
-KEEP = 4
+#: graphs kept (EfficientNet-Lite0: 14 MB, its classifier 5 MB, the sentence encoder 90 MB)
+KEEP = 8
+#: the graphs shipped with the app (read-only)
+SHIPPED = RESOURCES / "graphs"
 SUFFIX = ".onnx"
 
 _folder: Path | None = None
@@ -48,22 +52,26 @@ def folder() -> Path | None:
 
 
 def read(key: str) -> bytes | None:
-    """The graph kept under ``key``, or None."""
-    if _folder is None:
-        return None
-    path = _folder / f"{key}{SUFFIX}"
+    """The graph kept under ``key`` (in the library, else shipped), or None."""
+    if _folder is not None:
+        path = _folder / f"{key}{SUFFIX}"
+        try:
+            graph = path.read_bytes()
+            if _writable:
+                os.utime(path)  # recently used: kept longest
+            return graph
+        except OSError:
+            pass
     try:
-        graph = path.read_bytes()
-        if _writable:
-            os.utime(path)  # recently used: kept longest
+        return (SHIPPED / f"{key}{SUFFIX}").read_bytes()
     except OSError:
         return None
-    return graph
 
 
 def has(key: str) -> bool:
-    """Whether a graph is kept under ``key``."""
-    return _folder is not None and (_folder / f"{key}{SUFFIX}").is_file()
+    """Whether a graph is kept (or shipped) under ``key``."""
+    return ((_folder is not None and (_folder / f"{key}{SUFFIX}").is_file())
+            or (SHIPPED / f"{key}{SUFFIX}").is_file())
 
 
 def write(key: str, graph: bytes) -> None:

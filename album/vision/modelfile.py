@@ -2,8 +2,10 @@
 
 The card records the backbone, embedding dimension, preprocessing, head
 config, and how the model was made (training data, exact command, metrics).
-Loading never unpickles anything.  ``open_encoder`` turns a user's choice
-("default", "pretrained", "text", a backbone name or a model file path) into an
+Loading never unpickles anything, and never imports PyTorch: the head runs
+in numpy (``head_arrays``); ``load_head`` gives the PyTorch module that
+training starts from.  ``open_encoder`` turns a user's choice ("default",
+"pretrained", "text", a backbone name or a model file path) into an
 ``Encoder``.
 """
 
@@ -14,18 +16,21 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-from torch import nn
+from safetensors.numpy import load_file
 
 from album.errors import ModelUnavailable
 from album.paths import RESOURCES
 from album.vision.backbones import DEFAULT_BACKBONE, Preprocessing, get_backbone
 from album.vision.calibration import ScoreScale
 from album.vision.encoder import Encoder
-from album.vision.head import build_head
+from album.vision.head_arrays import head_arrays
+
+if TYPE_CHECKING:
+    from torch import nn
 
 #: Key prefix of fine-tuned backbone weights inside a model file.
 BACKBONE_PREFIX = "backbone."
@@ -50,15 +55,22 @@ def card_path(weights: Path) -> Path:
     return weights.with_suffix(".json")
 
 
-def save_model(weights: Path, head: nn.Module, card: dict, backbone: nn.Module | None = None,
+def save_model(weights: Path, head, card: dict, backbone: "nn.Module | None" = None,
                extra: dict[str, np.ndarray] | None = None) -> None:
-    """Write ``weights`` (.safetensors) and its card (.json) beside it.
+    """Write ``weights`` (.safetensors) and its card (.json) beside it: ``head`` is a PyTorch module, or has
+    ``tensors()`` (numpy arrays by name); both have ``config()``.
 
     Only a fine-tuned ``backbone`` is stored (under ``backbone.``); a head-only model
     takes the backbone weights from the registry.  ``extra`` tensors are stored beside the head's."""
+    import torch
+    from safetensors.torch import save_file
+
     weights = Path(weights)
     weights.parent.mkdir(parents=True, exist_ok=True)
-    state = {name: tensor.detach().cpu().contiguous() for name, tensor in head.state_dict().items()}
+    if hasattr(head, "state_dict"):
+        state = {name: tensor.detach().cpu().contiguous() for name, tensor in head.state_dict().items()}
+    else:  # a head kept in numpy (``text_space.TextSpaceHead``)
+        state = {name: torch.from_numpy(np.ascontiguousarray(array)) for name, array in head.tensors().items()}
     state.update({name: torch.from_numpy(np.ascontiguousarray(array)) for name, array in (extra or {}).items()})
     if backbone is not None:
         state.update({f"{BACKBONE_PREFIX}{name}": tensor.detach().cpu().contiguous()
@@ -89,20 +101,50 @@ def load_model(weights: Path, device: str = "cpu") -> Encoder:
     card = read_card(weights)
     try:
         state = load_file(str(weights))
-        tuned = {k[len(BACKBONE_PREFIX):]: v for k, v in state.items() if k.startswith(BACKBONE_PREFIX)}
-        head = build_head(card["head"])
-        head.load_state_dict({k: v for k, v in state.items() if not k.startswith(BACKBONE_PREFIX)})
+        head = head_arrays(card["head"], {k: v for k, v in state.items() if not k.startswith(BACKBONE_PREFIX)})
+        tuned = _tuned_weights(weights) if any(k.startswith(BACKBONE_PREFIX) for k in state) else None
         preprocessing = Preprocessing.from_dict(card["preprocessing"]) if "preprocessing" in card else None
-        backbone = get_backbone(card["backbone"])
-        encoder = Encoder(backbone, head, head_checksum=file_checksum(weights), preprocessing=preprocessing,
+        checksum = file_checksum(weights)
+        # a fine-tuned backbone's features are its own (never shared in feature caches)
+        encoder = Encoder(get_backbone(card["backbone"]), head, head_checksum=checksum, preprocessing=preprocessing,
                           device=device, min_score=card.get("min_score"),
-                          score_scale=ScoreScale.from_dict(card["score_scale"]) if "score_scale" in card else None)
-        if tuned:  # a fine-tuned backbone: its features are its own (never shared in feature caches)
-            encoder.backbone.network.load_state_dict(tuned)
-            encoder.backbone_id += f"*{file_checksum(weights)}"
-    except (KeyError, ValueError, RuntimeError, OSError, SafetensorError) as exc:
+                          score_scale=ScoreScale.from_dict(card["score_scale"]) if "score_scale" in card else None,
+                          tuned=tuned, tuned_checksum=checksum)
+    except (KeyError, ValueError, TypeError, RuntimeError, OSError, SafetensorError) as exc:
         raise ModelUnavailable(f"model file {weights} is not a valid album model: {exc}") from None
     return encoder
+
+
+def _tuned_weights(weights: Path):
+    """Reads a model file's fine-tuned backbone weights as PyTorch tensors, when the network is built."""
+    def read() -> dict:
+        from safetensors.torch import load_file as load_tensors
+
+        state = load_tensors(str(weights))
+        return {k[len(BACKBONE_PREFIX):]: v for k, v in state.items() if k.startswith(BACKBONE_PREFIX)}
+
+    return read
+
+
+def load_head(weights: Path) -> "nn.Module":
+    """A model file's head as the PyTorch module it was trained as (training starts from it)."""
+    from safetensors.torch import load_file as load_tensors
+
+    from album.vision.head import build_head
+
+    weights = Path(weights)
+    card = read_card(weights)
+    try:
+        head = build_head(card["head"])
+        head.load_state_dict({k: v for k, v in load_tensors(str(weights)).items() if not k.startswith(BACKBONE_PREFIX)})
+    except (KeyError, ValueError, RuntimeError, OSError, SafetensorError) as exc:
+        raise ModelUnavailable(f"model file {weights} is not a valid album model: {exc}") from None
+    return head.eval()
+
+
+def model_path(choice: str) -> Path:
+    """The model file of a choice naming one ("default" or a path)."""
+    return DEFAULT_MODEL if choice == "default" else Path(choice)
 
 
 def open_encoder(choice: str = "default", device: str | None = None, beside: Sequence[Encoder] = ()) -> Encoder:
@@ -110,7 +152,7 @@ def open_encoder(choice: str = "default", device: str | None = None, beside: Seq
     ``pretrained`` (the bundled backbone alone), ``text`` (the photo tower of word search), a backbone
     name, or a model file path. The photo tower shares the network of an encoder ``beside`` it that
     reads the same features (a second copy cost 0.25 s and 20 MB)."""
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = device or "cpu"  # the networks run in ONNX Runtime on the CPU; training chooses its own device
     if choice == TEXT_CHOICE:
         from album.vision.text_space import load_text_model
 

@@ -44,15 +44,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file
-from torch import nn
+from safetensors.numpy import load_file
 
 from album.errors import ModelUnavailable
 from album.paths import RESOURCES
 from album.vision.backbones import DEFAULT_BACKBONE, get_backbone
 from album.vision.encoder import Encoder
+from album.vision.head_arrays import softmax, unit_rows
 from album.vision.imagenet_labels import NUM_CLASSES, imagenet_classes
 from album.vision.modelfile import card_path, save_model
 from album.vision.text_encoder import TextEncoder
@@ -97,45 +96,60 @@ class SearchSettings:
                    float(values.get("query_weight", 0.0)))
 
 
-class TextSpaceHead(nn.Module):
-    """Pooled features (N, 1280) -> unit vectors (N, text dim + appearance dims)."""
+class TextSpaceHead:
+    """Pooled features (N, 1280) -> unit vectors (N, text dim + appearance dims), in numpy (no PyTorch).
 
-    def __init__(self, classifier_weight: torch.Tensor, classifier_bias: torch.Tensor, class_vectors: torch.Tensor,
-                 appearance_basis: torch.Tensor, top_k: int = DEFAULT_TOP_K, temperature: float = DEFAULT_TEMPERATURE):
-        super().__init__()
-        # the fixed parts are kept in float16 (half the file; the same values wherever they are used)
-        self.register_buffer("classifier_weight", classifier_weight.detach().half())
-        self.register_buffer("classifier_bias", classifier_bias.detach().half())
-        self.register_buffer("class_vectors", class_vectors.detach().half())
-        self.register_buffer("appearance_basis", appearance_basis.detach().half())
+    The fixed parts are kept in float16 (half the file; the same values wherever they are used), under
+    the names of the model file's tensors (``tensors``)."""
+
+    NAMES = ("classifier_weight", "classifier_bias", "class_vectors", "appearance_basis")
+
+    def __init__(self, classifier_weight, classifier_bias, class_vectors, appearance_basis,
+                 top_k: int = DEFAULT_TOP_K, temperature: float = DEFAULT_TEMPERATURE):
+        stored = [np.asarray(_array(value), np.float16)
+                  for value in (classifier_weight, classifier_bias, class_vectors, appearance_basis)]
+        self.classifier_weight, self.classifier_bias, self.class_vectors, self.appearance_basis = stored
+        self._weight, self._bias, self._classes, self._basis = (array.astype(np.float32) for array in stored)
         self.top_k = int(top_k)
         self.temperature = float(temperature)
-        self.text_dim = int(class_vectors.shape[1])
-        self.appearance_dims = int(appearance_basis.shape[0])
+        self.text_dim = int(self.class_vectors.shape[1])
+        self.appearance_dims = int(self.appearance_basis.shape[0])
         self.dim = self.text_dim + self.appearance_dims
 
     def config(self) -> dict:
         return {"top_k": self.top_k, "temperature": self.temperature, "text_dim": self.text_dim,
                 "appearance_dims": self.appearance_dims, "dim": self.dim}
 
-    def logits(self, features: torch.Tensor) -> torch.Tensor:
-        """The bundled classifier's ImageNet logits."""
-        return nn.functional.linear(features.float(), self.classifier_weight.float(), self.classifier_bias.float())
+    def tensors(self) -> dict[str, np.ndarray]:
+        """The stored tensors by name (float16)."""
+        return {name: getattr(self, name) for name in self.NAMES}
 
-    def zero_shot(self, features: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        """The bundled classifier's ImageNet logits."""
+        return np.asarray(features, np.float32) @ self._weight.T + self._bias
+
+    def zero_shot(self, features: np.ndarray, logits: np.ndarray | None = None) -> np.ndarray:
         """ConSE: unit mean of the top classes' vectors, weighted by their softened probabilities."""
         logits = self.logits(features) if logits is None else logits
-        probabilities = torch.softmax(logits / self.temperature, dim=1)
-        top = probabilities.topk(self.top_k, dim=1)
-        weights = torch.zeros_like(probabilities).scatter_(1, top.indices, top.values)
-        return nn.functional.normalize(weights @ self.class_vectors.float(), dim=1)
+        probabilities = softmax(logits / np.float32(self.temperature))
+        top = np.argpartition(-probabilities, self.top_k - 1, axis=1)[:, :self.top_k]
+        weights = np.zeros_like(probabilities)
+        np.put_along_axis(weights, top, np.take_along_axis(probabilities, top, axis=1), axis=1)
+        return unit_rows(weights @ self._classes)
 
-    def appearance(self, features: torch.Tensor) -> torch.Tensor:
+    def appearance(self, features: np.ndarray) -> np.ndarray:
         """Unit projections of the features on the classifier's principal directions."""
-        return nn.functional.normalize(features.float() @ self.appearance_basis.float().T, dim=1)
+        return unit_rows(np.asarray(features, np.float32) @ self._basis.T)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return torch.cat([TEXT_SCALE * self.zero_shot(features), APPEARANCE_SCALE * self.appearance(features)], dim=1)
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        features = np.asarray(features, np.float32)
+        return np.concatenate([TEXT_SCALE * self.zero_shot(features), APPEARANCE_SCALE * self.appearance(features)],
+                              axis=1).astype(np.float32)
+
+
+def _array(value) -> np.ndarray:
+    """A numpy array of a numpy array or a (CPU) PyTorch tensor."""
+    return value.detach().float().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
 
 
 def label_text_vectors(text_encoder: TextEncoder) -> np.ndarray:
@@ -144,23 +158,23 @@ def label_text_vectors(text_encoder: TextEncoder) -> np.ndarray:
     return text_encoder.encode(texts).reshape(NUM_CLASSES, 3, text_encoder.dim)
 
 
-def class_vectors(label_texts: np.ndarray) -> torch.Tensor:
+def class_vectors(label_texts: np.ndarray) -> np.ndarray:
     """(1000, dim) unit vectors: per ImageNet class, the normalised mean of its label texts' vectors."""
-    return nn.functional.normalize(torch.from_numpy(label_texts).mean(dim=1), dim=1)
+    return unit_rows(np.asarray(label_texts, np.float32).mean(axis=1))
 
 
-def appearance_basis(classifier_weight: torch.Tensor, dims: int = DEFAULT_APPEARANCE_DIMS) -> torch.Tensor:
-    """(dims, 1280): the top right singular vectors of the classifier's weights, each signed so that
-    its largest entry is positive (the same basis on every machine)."""
-    _, _, directions = torch.linalg.svd(classifier_weight.double(), full_matrices=False)
+def appearance_basis(classifier_weight, dims: int = DEFAULT_APPEARANCE_DIMS) -> np.ndarray:
+    """(dims, 1280) float32: the top right singular vectors of the classifier's weights, each signed so
+    that its largest entry is positive (the same basis on every machine)."""
+    _, _, directions = np.linalg.svd(_array(classifier_weight).astype(np.float64), full_matrices=False)
     directions = directions[:dims]
-    signs = torch.sign(directions.gather(1, directions.abs().argmax(dim=1, keepdim=True)))
-    return (directions * signs).float()
+    signs = np.sign(np.take_along_axis(directions, np.abs(directions).argmax(axis=1)[:, None], axis=1))
+    return (directions * signs).astype(np.float32)
 
 
-def bundled_classifier() -> nn.Linear:
-    """The bundled backbone's ImageNet classifier: Linear(1280, 1000) on the pooled features (read from its
-    weights file by the registry, without building the network)."""
+def bundled_classifier():
+    """The bundled backbone's ImageNet classifier: a PyTorch Linear(1280, 1000) on the pooled features (read
+    from its weights file by the registry, without building the network)."""
     return get_backbone(DEFAULT_BACKBONE).classifier()
 
 
@@ -179,7 +193,7 @@ class TextSpaceModel:
             raise ValueError("a query weight needs a query projection")
         if projection is not None and projection.weight.shape != (head.appearance_dims, head.text_dim):
             raise ValueError("the query projection does not fit the photo tower")
-        self.head = head.eval()
+        self.head = head
         self.projection = projection
         self.features_id = features_id
         self.text_model_id = text_model_id
@@ -191,16 +205,14 @@ class TextSpaceModel:
 
     def _weights_checksum(self) -> str:
         digest = hashlib.sha256(json.dumps(self.head.config(), sort_keys=True).encode())
-        for name, tensor in sorted(self.head.state_dict().items()):
+        for name, tensor in sorted(self.head.tensors().items()):
             digest.update(name.encode())
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+            digest.update(np.ascontiguousarray(tensor).tobytes())
         return digest.hexdigest()[:8]
 
-    @torch.inference_mode()
-    def embed_features(self, features: np.ndarray | torch.Tensor) -> np.ndarray:
+    def embed_features(self, features: np.ndarray) -> np.ndarray:
         """(N, dim) float32 unit vectors from pooled backbone features (float16 as stored, or float32)."""
-        features = torch.as_tensor(np.asarray(features, dtype=np.float32))
-        return self.head(features).cpu().numpy().astype(np.float32)
+        return self.head(np.asarray(features, dtype=np.float32))
 
     def _unscaled_query(self, text_vector: np.ndarray) -> np.ndarray:
         """Inner products with photo vectors: text cosine + query_weight * appearance cosine with the
@@ -249,8 +261,7 @@ class TextSpaceModel:
         gives photos their vectors from the same decode and backbone pass as the similarity
         model's (or from the kept features, without decoding). An encoder ``beside`` it that reads the same
         features lends it its network, which is then not built twice."""
-        share = next((e for e in beside if e.features_id == self.features_id and e.device == torch.device(device)),
-                     None)
+        share = next((e for e in beside if e.features_id == self.features_id and e.device == str(device)), None)
         encoder = Encoder(get_backbone(DEFAULT_BACKBONE), head=self.head, head_checksum=self.model_id.split("+", 1)[1],
                           device=device, share=share)
         if (encoder.model_id, encoder.features_id) != (self.model_id, self.features_id):
@@ -275,7 +286,7 @@ def zero_shot_model(label_texts: np.ndarray, text_model_id: str, top_k: int = DE
     no query projection."""
     classifier = bundled_classifier()
     head = TextSpaceHead(classifier.weight, classifier.bias, class_vectors(label_texts),
-                         appearance_basis(classifier.weight.detach(), appearance_dims), top_k, temperature)
+                         appearance_basis(classifier.weight, appearance_dims), top_k, temperature)
     spec = get_backbone(DEFAULT_BACKBONE)
     return TextSpaceModel(head, f"{spec.name}@{spec.weights_id()}", text_model_id, search=search)
 
@@ -294,11 +305,11 @@ def load_text_model(weights: Path = TEXT_MODEL) -> TextSpaceModel:
         card = json.loads(card_path(weights).read_text())
         state = load_file(str(weights))
         config = card["head"]
-        projection = QueryProjection.from_tensors({name: state.pop(name).float().numpy()
+        projection = QueryProjection.from_tensors({name: state.pop(name).astype(np.float32)
                                                    for name in list(state) if name.startswith(PROJECTION_PREFIX)})
-        head = TextSpaceHead(state["classifier_weight"], state["classifier_bias"], state["class_vectors"],
-                             state["appearance_basis"], config["top_k"], config["temperature"])
-        head.load_state_dict(state)
+        if set(state) != set(TextSpaceHead.NAMES):
+            raise ValueError(f"its tensors are {sorted(state)}, not {sorted(TextSpaceHead.NAMES)}")
+        head = TextSpaceHead(*(state[name] for name in TextSpaceHead.NAMES), config["top_k"], config["temperature"])
         search = SearchSettings.from_dict(card["search"])
         model = TextSpaceModel(head, card["features_id"], card["text_model"], card, search, projection)
     except FileNotFoundError as exc:

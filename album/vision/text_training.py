@@ -109,8 +109,9 @@ def with_projection(tower: TextSpaceModel, label_texts: np.ndarray, features: np
                     training: ProjectionTraining, progress=None) -> TextSpaceModel:
     """``tower`` with a query projection into its appearance space, trained on ``features``."""
     head = tower.head
-    projection = train_query_projection(label_texts, head.classifier_weight.float().numpy(),
-                                        head.classifier_bias.float().numpy(), head.appearance_basis.float().numpy(),
+    projection = train_query_projection(label_texts, head.classifier_weight.astype(np.float32),
+                                        head.classifier_bias.astype(np.float32),
+                                        head.appearance_basis.astype(np.float32),
                                         features, training, progress)
     return TextSpaceModel(head, tower.features_id, tower.text_model_id, search=search, projection=projection)
 

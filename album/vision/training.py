@@ -29,7 +29,7 @@ from album.vision.encoder import Encoder
 from album.vision.features import extract
 from album.vision.fewshot import FewShotConfig, train_personal
 from album.vision.metrics import format_metrics, retrieval_metrics, rounded
-from album.vision.modelfile import open_encoder, save_model
+from album.vision.modelfile import load_head, model_path, open_encoder, save_model
 from album.vision.options import TrainOptions
 from album.vision.record import CardBuilder, source_entry
 from album.vision.train_head import TrainingSet, embed, train_head
@@ -180,8 +180,8 @@ def train_from_base(options: TrainOptions, progress: ProgressCallback | None = N
     labels = np.unique(data.labels[ok], return_inverse=True)[1]
     if len(np.unique(labels)) < 2 or np.bincount(labels).min() < 3:
         raise UserFacingError(f"{data.root} needs at least 2 subfolders of 3 or more photos each")
-    result = train_personal(base.head, features[ok], labels, features[ok], FewShotConfig(seed=options.seed),
-                            progress)
+    result = train_personal(load_head(model_path(options.base)), features[ok], labels, features[ok],
+                            FewShotConfig(seed=options.seed), progress)
     print(f"held-out photos, MAP@R: {result.before['MAP@R']:.3f} (base) -> {result.after['MAP@R']:.3f}")
     card = record.card(backbone=base.backbone_spec.name, dim=result.head.config()["base"]["dim"] + result.head.groups,
                        preprocessing=base.preprocessing, min_score=base.min_score, best_epoch=result.best_epoch,

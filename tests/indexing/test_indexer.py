@@ -15,9 +15,10 @@ from album.indexing import decoding, indexer
 from album.library.thumbnails import INDEXING_SIZE, ThumbnailCache, cache_key
 from album.media.hashing import content_hash
 from album.tasks import SynchronousExecutor
-from album.vision.backbones import BackboneSpec, PooledBackbone, Preprocessing
+from album.vision.backbones import BackboneSpec, Preprocessing
 from album.vision.encoder import Encoder
-from tests.conftest import make_photo
+from album.vision.networks import PooledBackbone
+from tests.conftest import make_photo, run_time_head
 
 
 def tiny_encoder(seed: int = 0, head: nn.Module | None = None) -> Encoder:
@@ -27,7 +28,8 @@ def tiny_encoder(seed: int = 0, head: nn.Module | None = None) -> Encoder:
     spec = BackboneSpec(name="tiny", title="tiny test backbone", dim=12, preprocessing=Preprocessing(40, 32),
                         bundled=True, build=lambda: PooledBackbone(network, network, network),
                         weights_id=lambda: f"seed{seed}")
-    return Encoder(spec, head, head_checksum=f"head{seed}" if head is not None else None)
+    return Encoder(spec, run_time_head(head) if head is not None else None,
+                   head_checksum=f"head{seed}" if head is not None else None)
 
 
 @pytest.fixture
@@ -86,7 +88,7 @@ def test_a_new_head_over_a_kept_backbone_decodes_nothing(album, photo_dir, encod
     decodes.clear()
     head = ResidualHead(encoder.dim, hidden=8)
     torch.nn.init.normal_(head.up.weight, std=0.05)
-    personal = Encoder(encoder.backbone_spec, head, head_checksum="cafe0001")
+    personal = Encoder(encoder.backbone_spec, run_time_head(head), head_checksum="cafe0001")
     album.attach_encoder(personal, "personal")
     album.encode_pending()
     assert not decodes
@@ -197,16 +199,23 @@ def test_encoders_sharing_a_backbone_run_it_once_in_the_first_of_them(album, pho
 def test_prepare_scan_loads_each_backbone_runtime_and_the_grouping_code(album, monkeypatch):
     import sys
 
-    from album.vision import onnx_backbone
+    from album.vision import onnx_runtime
 
     first, second = tiny_encoder(4), tiny_encoder(4, head=nn.Linear(12, 6))
     album.attach_encoder(first, "a")
     album.attach_encoder(second, "b")
     album.encoder.runtime  # the session's encoder keeps its runtime for the other tests
     loaded = []
-    monkeypatch.setattr(onnx_backbone, "load", lambda network, crop, threads, untouched: loaded.append(network()))
+    original = onnx_runtime.obtain
+
+    def obtain(name, export, threads, what):
+        loaded.append(name)
+        return original(name, export, threads, what)
+
+    monkeypatch.setattr(onnx_runtime, "obtain", obtain)
     monkeypatch.delitem(sys.modules, "album.groups.clustering")
     album.prepare_scan()
     assert "album.groups.clustering" in sys.modules
-    assert first.backbone in loaded and second.backbone not in loaded
+    assert loaded == [f"backbone {first.features_id} crop 32"]  # the two share one backbone
+    assert first.runtime == "onnxruntime"
     assert album.encoders.loaded("a") is first and album.encoders.loaded("b") is second

@@ -10,7 +10,7 @@ import pytest
 
 from album.errors import UserFacingError
 from album.indexing.indexer import Indexer
-from tests.conftest import make_photo
+from tests.conftest import make_photo, run_time_head
 
 
 @pytest.fixture
@@ -229,7 +229,7 @@ def test_switching_models_reencodes_without_mixing_vectors(album, photo_dir, lib
 
     head = ResidualHead(encoder.dim, hidden=8)
     torch.nn.init.normal_(head.up.weight, std=0.05)
-    other = Encoder(encoder.backbone_spec, head, head_checksum="feedbeef")
+    other = Encoder(encoder.backbone_spec, run_time_head(head), head_checksum="feedbeef")
     assert other.model_id != encoder.model_id
     with Album.open(library_paths, model=other, executor=SynchronousExecutor()) as switched:
         assert switched.status().pending == 8

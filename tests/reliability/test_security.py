@@ -81,13 +81,13 @@ def test_a_pickle_disguised_as_a_model_file_is_refused_in_plain_words(tmp_path, 
 
 
 def test_a_pickle_in_place_of_the_bundled_backbone_weights_is_refused(tmp_path, marker, monkeypatch):
-    from album.vision import backbones
+    from album.vision import networks
 
     evil = tmp_path / "lite0.pth"
     torch.save({"conv.weight": Payload(marker)}, evil)
-    monkeypatch.setattr(backbones, "bundled_weights_file", lambda: evil)
+    monkeypatch.setattr(networks, "bundled_weights_file", lambda: evil)
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
-        backbones._build_lite0()
+        networks.build_lite0()
     assert not marker.exists()
 
 

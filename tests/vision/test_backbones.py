@@ -24,7 +24,7 @@ CATEGORIES = torchvision.models.ResNet50_Weights.IMAGENET1K_V1.meta["categories"
 ])
 def test_bundled_lite0_weights_map_onto_the_architecture(encoder, photo, expected):
     """If the key mapping were off by one tensor, these would be nonsense classes."""
-    batch = encoder.preprocess(packaged_photo(photo)).unsqueeze(0)
+    batch = torch.from_numpy(encoder.preprocess(packaged_photo(photo)))[None]
     with torch.inference_mode():
         top = encoder.backbone.classify(batch).topk(2).indices[0].tolist()
     assert CATEGORIES[top[0]] in expected, [CATEGORIES[i] for i in top]

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors.numpy import save_file
 
 from album.errors import ModelUnavailable
 from album.vision.imagenet_labels import class_names, imagenet_classes
@@ -25,7 +25,7 @@ def shipped() -> TextSpaceModel:
 
 
 def with_settings(model: TextSpaceModel, top_k: int | None = None, search: SearchSettings | None = None,
-                  basis: torch.Tensor | None = None) -> TextSpaceModel:
+                  basis: np.ndarray | None = None) -> TextSpaceModel:
     """The model at other settings; with another appearance basis, without its query projection."""
     head = model.head
     projection = model.projection if basis is None else None
@@ -48,8 +48,8 @@ def first_score(model: TextSpaceModel, vectors: np.ndarray, text_vector: np.ndar
 
 def features_of_class(model: TextSpaceModel, index: int) -> np.ndarray:
     """Synthetic pooled features that the bundled classifier labels as class ``index``."""
-    weights = model.head.classifier_weight.float()
-    return (12.0 * weights[index] / weights[index].norm()).numpy().astype(np.float16)
+    weights = model.head.classifier_weight.astype(np.float32)
+    return (12.0 * weights[index] / np.linalg.norm(weights[index])).astype(np.float16)
 
 
 def test_imagenet_labels_are_in_classifier_order():
@@ -61,7 +61,7 @@ def test_imagenet_labels_are_in_classifier_order():
 
 def test_synthetic_features_are_labelled_as_chosen(shipped):
     features = np.stack([features_of_class(shipped, index) for index in CHOSEN])
-    logits = shipped.head.logits(torch.from_numpy(features))
+    logits = shipped.head.logits(features)
     assert logits.argmax(1).tolist() == list(CHOSEN)
 
 
@@ -74,10 +74,25 @@ def test_photo_vectors_are_unit_with_a_text_and_an_appearance_part(shipped):
     np.testing.assert_allclose(np.linalg.norm(vectors[:, :384], axis=1), TEXT_SCALE, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(vectors[:, 384:], axis=1), APPEARANCE_SCALE, atol=1e-5)
     # the appearance part is the features' direction in the classifier's principal directions
-    basis = shipped.head.appearance_basis.float().numpy()
+    basis = shipped.head.appearance_basis.astype(np.float32)
     projected = features.astype(np.float32) @ basis.T
     np.testing.assert_allclose(vectors[:, 384:] / APPEARANCE_SCALE,
                                projected / np.linalg.norm(projected, axis=1, keepdims=True), atol=1e-4)
+
+
+def test_the_photo_tower_runs_as_in_pytorch(shipped):
+    """The numpy forward pass gives the vectors of the PyTorch operations the tower was built with."""
+    head = shipped.head
+    features = torch.from_numpy(np.random.default_rng(4).random((5, 1280), dtype=np.float32) * 4)
+    weight, bias, classes, basis = (torch.from_numpy(array).float() for array in
+                                    (head.classifier_weight, head.classifier_bias, head.class_vectors,
+                                     head.appearance_basis))
+    probabilities = torch.softmax((features @ weight.T + bias) / head.temperature, dim=1)
+    top = probabilities.topk(head.top_k, dim=1)
+    weights = torch.zeros_like(probabilities).scatter_(1, top.indices, top.values)
+    expected = torch.cat([TEXT_SCALE * torch.nn.functional.normalize(weights @ classes, dim=1),
+                          APPEARANCE_SCALE * torch.nn.functional.normalize(features @ basis.T, dim=1)], dim=1)
+    np.testing.assert_allclose(shipped.embed_features(features.numpy()), expected.numpy(), atol=1e-5)
 
 
 def test_a_class_name_finds_the_photo_of_that_class(shipped, text_encoder):  # noqa: F811
@@ -126,16 +141,17 @@ def test_the_feedback_photos_are_the_best_few_above_the_threshold_and_near_the_b
 
 
 def test_the_appearance_basis_is_orthonormal_and_the_same_every_time(shipped):
-    weight = shipped.head.classifier_weight.float()
+    weight = shipped.head.classifier_weight.astype(np.float32)
     basis = appearance_basis(weight, 16)
-    np.testing.assert_allclose((basis @ basis.T).numpy(), np.eye(16), atol=1e-4)
-    torch.testing.assert_close(basis, appearance_basis(weight, 16))
-    np.testing.assert_allclose(shipped.head.appearance_basis[:16].float().numpy(), basis.numpy(), atol=2e-3)
+    np.testing.assert_allclose(basis @ basis.T, np.eye(16), atol=1e-4)
+    np.testing.assert_array_equal(basis, appearance_basis(weight, 16))
+    np.testing.assert_allclose(shipped.head.appearance_basis[:16].astype(np.float32), basis, atol=2e-3)
 
 
 def test_shipped_model_matches_the_installed_text_encoder(shipped, text_encoder):  # noqa: F811
     shipped.check_text_encoder(text_encoder)
     assert shipped.model_id.startswith(shipped.features_id + "+text:")
+    assert shipped.model_id == shipped.card["model_id"]  # named as when it was made (in PyTorch)
     assert shipped.projection is not None and shipped.search.query_weight > 0
     assert shipped.card["building"]["projection_training"]["class_names_used"] is False
     # any change to what makes the photo vectors changes the id (so a library re-makes them) ...
@@ -193,8 +209,8 @@ def test_missing_damaged_or_outdated_model_files_give_plain_errors(shipped, tmp_
     earlier = tmp_path / "earlier.safetensors"
     head = shipped.head
     save_file({"classifier_weight": head.classifier_weight, "classifier_bias": head.classifier_bias,
-               "class_vectors": head.class_vectors, "residual.weight": torch.zeros(384, 384),
-               "residual.bias": torch.zeros(384)}, str(earlier))
+               "class_vectors": head.class_vectors, "residual.weight": np.zeros((384, 384), np.float32),
+               "residual.bias": np.zeros(384, np.float32)}, str(earlier))
     earlier.with_suffix(".json").write_text(json.dumps({"head": {"top_k": 20, "temperature": 2.0, "dim": 384},
                                                         "features_id": shipped.features_id,
                                                         "text_model": shipped.text_model_id}))
