@@ -34,7 +34,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageEnhance
 
 from album.media.fingerprint import fingerprint
@@ -139,7 +138,7 @@ def embed(paths: list[Path], features_file: Path) -> np.ndarray:
     if missing:
         encoder = open_encoder("default", device="cpu")
         features, _ = extract(encoder, missing)
-        known.update(zip(map(str, missing), encoder.embed_features(torch.from_numpy(features))))
+        known.update(zip(map(str, missing), encoder.embed_features(features)))
     return np.stack([known[str(p)] for p in paths])
 
 

@@ -78,8 +78,6 @@ class Embeddings:
         return np.stack([self.by_path[str(images.paths[i])] for i in keep]), images.labels[keep]
 
     def _compute(self, paths) -> None:
-        import torch
-
         from album.terminal_progress import TerminalProgress
         from album.vision.features import extract
         from album.vision.modelfile import open_encoder
@@ -87,7 +85,7 @@ class Embeddings:
         encoder = open_encoder("default")
         with TerminalProgress() as progress:
             features, decoded = extract(encoder, paths, "center", cache=self.cache, progress=progress)
-        vectors = encoder.embed_features(torch.from_numpy(features))
+        vectors = encoder.embed_features(features)
         self.by_path.update({str(p): v if good else None for p, v, good in zip(paths, vectors, decoded)})
 
 

@@ -32,7 +32,7 @@ from album.paths import LibraryPaths
 from album.vision.datasets import open_dataset, parse_class_range
 from album.vision.fewshot import FewShotConfig, train_personal
 from album.vision.metrics import retrieval_metrics
-from album.vision.modelfile import open_encoder
+from album.vision.modelfile import DEFAULT_MODEL, load_head, open_encoder
 
 DEFAULT_FEATURES = Path("/tmp/album-bench/features.npz")
 
@@ -104,7 +104,7 @@ def main() -> None:
         name, value = item.split("=", 1)
         config = dataclasses.replace(config, **{name: type(getattr(config, name))(value)})
     sets = load_features(Path(args.data), Path(args.features))
-    base = open_encoder("default", device="cpu").head
+    base = load_head(DEFAULT_MODEL)
     print(f"personal models: cub100 classes {args.classes} (caltech50 {args.general} general); "
           f"config {config.as_dict()}\n")
     print("| shots per class | cub100 rest R@1 default → personal | MAP@R default → personal (gain) "

@@ -85,15 +85,15 @@ def runtimes(encoder, reference_batch: "torch.Tensor") -> tuple[list[Figure], di
     """Forward-pass speed of each runtime on one batch, and its difference from eager PyTorch."""
     import torch
 
-    from album.vision import onnx_backbone
+    from album.vision import graph_export, onnx_backbone, onnx_runtime
 
     backbone = _fresh(encoder)
     with torch.no_grad():
         reference = backbone(reference_batch).numpy()
         channels_last = _fresh(encoder).to(memory_format=torch.channels_last)
         traced = torch.jit.freeze(torch.jit.trace(channels_last, reference_batch[:1]))
-    onnx = onnx_backbone.OnnxBackbone(onnx_backbone.session(onnx_backbone.export(backbone, 224),
-                                                            torch.get_num_threads()))
+    onnx = onnx_backbone.OnnxNetwork(onnx_runtime.session(graph_export.export_backbone(backbone, 224),
+                                                          torch.get_num_threads()))
     candidates = {
         "eager PyTorch": lambda x: backbone(x).numpy(),
         "PyTorch channels-last": lambda x: channels_last(x.contiguous(memory_format=torch.channels_last)).numpy(),
@@ -160,8 +160,6 @@ def _warm(encoder, files: list[Path]) -> None:
 
 def floor(files: list[Path], encoder) -> float:
     """Photos/s of a tight loop: draft decode and the encoder's own (fastest) forward pass."""
-    import torch
-
     from album.media.imageio import load_image
 
     _warm(encoder, files)
@@ -169,7 +167,7 @@ def floor(files: list[Path], encoder) -> float:
     for first in range(0, len(files), BATCH):
         tensors = [encoder.preprocess(load_image(path, min_side=encoder.decode_size)[0])
                    for path in files[first:first + BATCH]]
-        encoder.features(torch.stack(tensors))
+        encoder.features(np.stack(tensors))
     return len(files) / (time.perf_counter() - start)
 
 
@@ -185,7 +183,7 @@ def naive(files: list[Path], encoder) -> float:
     with torch.no_grad():
         for path in files:
             with Image.open(path) as image:
-                backbone(encoder.preprocess(image.convert("RGB"))[None])
+                backbone(torch.from_numpy(encoder.preprocess(image.convert("RGB")))[None])
     return len(files) / (time.perf_counter() - start)
 
 
@@ -263,7 +261,8 @@ def figures(args) -> list[Figure]:
 
     files = camera_photos(args)
     encoder = open_encoder("default")
-    batch = torch.stack([encoder.preprocess(Image.open(path).convert("RGB")) for path in files[:BATCH]])
+    batch = torch.from_numpy(np.stack([encoder.preprocess(Image.open(path).convert("RGB"))
+                                       for path in files[:BATCH]]))
     found, rates = runtimes(encoder, batch)
     found += decoders(files, encoder.decode_size)
     floor_rate = floor(files, encoder)

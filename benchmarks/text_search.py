@@ -79,7 +79,7 @@ def variant(model: TextSpaceModel, top_k: int, temperature: float, appearance_di
     head = model.head
     basis = head.appearance_basis
     if appearance_dims is not None and appearance_dims != len(basis):
-        basis = appearance_basis(head.classifier_weight.float(), appearance_dims)
+        basis = appearance_basis(head.classifier_weight.astype(np.float32), appearance_dims)
     return TextSpaceModel(TextSpaceHead(head.classifier_weight, head.classifier_bias, head.class_vectors, basis,
                                         top_k, temperature), model.features_id, model.text_model_id,
                           search=replace(search, query_weight=0.0))

@@ -75,6 +75,15 @@ def near_copy(image: Image.Image) -> Image.Image:
     return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
 
 
+@pytest.fixture(autouse=True)
+def no_shipped_graphs(tmp_path_factory, monkeypatch):
+    """Tests export and keep their graphs themselves, whether or not ``scripts/export_graphs.py`` has put
+    graphs into this checkout's resources (a test of shipped graphs points ``SHIPPED`` at its own)."""
+    from album.vision import graph_cache
+
+    monkeypatch.setattr(graph_cache, "SHIPPED", tmp_path_factory.getbasetemp() / "no-shipped-graphs")
+
+
 @pytest.fixture
 def photo_dir(tmp_path: Path) -> Path:
     """A folder of 8 distinct generated JPEG photos."""

@@ -27,6 +27,7 @@ from album.library.catalogue import Catalogue
 from album.library.records import MemberRole, PersonalReport, PhotoStatus
 from album.paths import PRIVATE_FILE, private_folder
 from album.tasks import ProgressCallback, TaskControl
+from album.vision.onnx_runtime import require_torch
 
 if TYPE_CHECKING:
     from album.vision.encoder import Encoder
@@ -72,6 +73,7 @@ def _training_data(catalogue: Catalogue, features_id: str, unlabelled: int, seed
 def train(catalogue: Catalogue, models: Path, progress: ProgressCallback | None = None,
           control: TaskControl | None = None) -> tuple[PersonalReport, "Encoder"]:
     """Train and save a personal model from the library's confirmed groups; its report and encoder."""
+    require_torch("training a personal model")
     from album.vision.fewshot import FewShotConfig, train_personal
     from album.vision.modelfile import DEFAULT_MODEL, card_path, load_head, load_model, open_encoder, save_model
 
@@ -99,7 +101,7 @@ def train(catalogue: Catalogue, models: Path, progress: ProgressCallback | None 
     save_model(path, result.head, card)
     for written in (path, card_path(path)):
         written.chmod(PRIVATE_FILE)
-    return report, load_model(path, base.device.type)
+    return report, load_model(path, base.device)
 
 
 def _rounded(metrics: dict) -> dict:

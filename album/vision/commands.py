@@ -18,6 +18,7 @@ from pathlib import Path
 from album.terminal_progress import TerminalProgress
 from album.errors import UserFacingError
 from album.paths import LibraryPaths
+from album.vision.onnx_runtime import require_torch
 from album.vision.options import DEFAULT_VIEWS, MODES, HeadConfig, TrainOptions
 
 
@@ -97,12 +98,13 @@ def train_options(args) -> TrainOptions:
 
 
 def train_command(args) -> int:
-    from album.vision import training
-
     if bool(args.data) == bool(args.unlabeled):
         print("album train: give either DATA (a labelled folder) or --unlabeled FOLDER", file=sys.stderr)
         return 2
     try:
+        require_torch("training a model")
+        from album.vision import training
+
         with TerminalProgress() as progress:
             training.run(train_options(args), progress)
     except UserFacingError as exc:
@@ -112,9 +114,10 @@ def train_command(args) -> int:
 
 
 def eval_command(args) -> int:
-    from album.vision.evaluate import run_eval
-
     try:
+        require_torch("evaluating a model")
+        from album.vision.evaluate import run_eval
+
         model = args.eval_model or getattr(args, "model", None) or "default"
         with TerminalProgress() as progress:
             run_eval(args.data, model, args.test_classes, _cache(args), args.json, progress)

@@ -51,6 +51,11 @@ def folder() -> Path | None:
     return _folder
 
 
+def writable() -> bool:
+    """Whether graphs are written into ``folder()``."""
+    return _writable
+
+
 def read(key: str) -> bytes | None:
     """The graph kept under ``key`` (in the library, else shipped), or None."""
     if _folder is not None:

@@ -26,6 +26,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from album.paths import RESOURCES
+
+#: where a packaged app that leaves timm out keeps its word lists (packaging/album.spec copies them)
+SHIPPED_WORDS = RESOURCES / "imagenet"
 #: How many classes the bundled classifier (``network.classifier``) outputs.
 NUM_CLASSES = 1000
 
@@ -56,8 +60,15 @@ def _lemmas(text: str) -> tuple[str, ...]:
 
 def _timm_info(name: str) -> str:
     """A word list timm ships in ``timm/data/_info``, read without importing timm (which imports
-    torchvision and torch._dynamo: about 2 s in a new process) the way ``timm.data.ImageNetInfo`` reads it."""
-    spec = importlib.util.find_spec("timm")
+    torchvision and torch._dynamo: about 2 s in a new process) the way ``timm.data.ImageNetInfo`` reads it;
+    in a packaged app that leaves timm out, the copy in ``SHIPPED_WORDS``."""
+    shipped = SHIPPED_WORDS / name
+    if shipped.is_file():
+        return shipped.read_text("utf-8")
+    try:
+        spec = importlib.util.find_spec("timm")
+    except ImportError:
+        spec = None
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("timm, which ships the ImageNet class words, is not installed")
     return (Path(list(spec.submodule_search_locations)[0]) / "data" / "_info" / name).read_text("utf-8")

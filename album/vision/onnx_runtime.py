@@ -42,7 +42,18 @@ def wanted() -> bool:
 
 def installed(package: str) -> bool:
     """Whether ``package`` can be imported (without importing it)."""
-    return importlib.util.find_spec(package) is not None
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # a broken installation, or an import hook that refuses it
+        return False
+
+
+def require_torch(what: str) -> None:
+    """ModelUnavailable, in plain words, when PyTorch is not installed (``what`` needs it: training)."""
+    if not installed("torch"):
+        raise ModelUnavailable(
+            f"{what} needs PyTorch, which this installation of album leaves out (it runs its models without "
+            "it); install album with pip, which brings PyTorch, to train models")
 
 
 def graph_key(name: str) -> str:
