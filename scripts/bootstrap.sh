@@ -28,3 +28,18 @@ if [ ! -f "$stamp" ]; then
     fi
     touch "$stamp"
 fi
+
+# The networks' ONNX graphs, exported once here (about 10 s), so that the app and the command run them
+# without importing PyTorch, as a packaged app does (album/vision/app_graphs.py). Redone when album or a
+# shipped model changed; without them album exports into each library's cache instead.
+graphs="resources/graphs"
+graphs_stamp="$graphs/.exported-$(cat pyproject.toml resources/models/*.safetensors | sha256sum | cut -c1-16)"
+if [ ! -f "$graphs_stamp" ]; then
+    echo "Exporting the networks for ONNX Runtime (first time: about 10 s) ..." >&2
+    if .venv/bin/python scripts/export_graphs.py >.venv/export.log 2>&1; then
+        rm -f "$graphs"/.exported-*
+        touch "$graphs_stamp"
+    else
+        echo "Exporting the networks failed (album exports them into each library instead): see .venv/export.log" >&2
+    fi
+fi

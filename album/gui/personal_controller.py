@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QPushButton, QToolButton, QWidget
 
+from album.groups.personal_model import can_train
 from album.gui.banner import Banner
 from album.gui.bridge import LibraryBridge
 from album.gui.groups_page import GroupsPage
@@ -32,6 +33,8 @@ IMPROVE = "Improve results with my groups…"
 UNDO_TEXT = "Go back to the standard model"
 #: what a personal model learns from: confirmed groups of at least this many photos, at least two of them
 MIN_GROUP_SIZE, MIN_GROUPS = 3, 2
+CANNOT_TRAIN = ("Learning from your groups needs PyTorch, which this build of album leaves out; album "
+                "installed with pip can do it")
 NOT_YET = ("Confirm at least two groups of three or more photos first: rename a group, or add or remove "
            "photos (confirmed groups are marked ✓)")
 OFFER_RETRAIN = ("Your groups changed since your personal model was made. Retrain it so that similar photos "
@@ -57,6 +60,7 @@ class PersonalController(QObject):
         self._pending = False      # asked for, and not answered yet: the buttons wait
         self._edited = False       # a group edit, whose groups come next
         self._offered_first = False
+        self._trains = can_train()
         self.improve_action = QAction(IMPROVE, dialog_parent)
         self.improve_action.triggered.connect(self.improve)
         self.undo_action = QAction(UNDO_TEXT, dialog_parent)
@@ -86,7 +90,7 @@ class PersonalController(QObject):
     # -- the user's requests ----------------------------------------------------------------------------------
     def improve(self) -> None:
         """Train a personal model on the confirmed groups (once the worker is free)."""
-        if self._learnable < MIN_GROUPS or self._pending:
+        if self._learnable < MIN_GROUPS or self._pending or not self._trains:
             return
         if self.banner.offering():
             self.banner.hide()
@@ -115,7 +119,7 @@ class PersonalController(QObject):
 
     def _offer(self) -> None:
         """After an edit: offer to learn from the groups (never start it)."""
-        if self._pending or self._learnable < MIN_GROUPS:
+        if self._pending or self._learnable < MIN_GROUPS or not self._trains:
             return
         if self.state is not None and self.state.active is not None:
             self.banner.show_offer(OFFER_RETRAIN, "Retrain with your edited groups", self.improve)
@@ -147,10 +151,15 @@ class PersonalController(QObject):
             self._update()
 
     def _update(self) -> None:
-        can = self._learnable >= MIN_GROUPS and not self._pending
+        can = self._learnable >= MIN_GROUPS and not self._pending and self._trains
         active = self.state is not None and self.state.active is not None
-        tip = (f"Teach album which photos you call similar, from your {self._learnable} confirmed groups "
-               "(a minute or two; you can undo it)" if self._learnable >= MIN_GROUPS else NOT_YET)
+        if not self._trains:
+            tip = CANNOT_TRAIN
+        elif self._learnable >= MIN_GROUPS:
+            tip = (f"Teach album which photos you call similar, from your {self._learnable} confirmed groups "
+                   "(a minute or two; you can undo it)")
+        else:
+            tip = NOT_YET
         for widget in (self.improve_action, self.improve_button):
             widget.setEnabled(can)
             widget.setToolTip(tip)

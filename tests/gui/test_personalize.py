@@ -10,7 +10,8 @@ from album.errors import UserFacingError
 from album.gui import group_dialogs
 from album.gui.folder_list import GROUPS
 from album.gui.messages import GroupAction, GroupRequest, PersonalState, Photos
-from album.gui.personal_controller import IMPROVE, NOT_YET, OFFER_FIRST, OFFER_RETRAIN, UNDO_TEXT
+from album.gui import personal_controller
+from album.gui.personal_controller import CANNOT_TRAIN, IMPROVE, NOT_YET, OFFER_FIRST, OFFER_RETRAIN, UNDO_TEXT
 from album.library.records import PersonalReport
 from tests.gui.conftest import TIMEOUT_MS, record
 
@@ -57,6 +58,20 @@ def test_the_action_is_enabled_once_two_groups_of_three_photos_are_confirmed(qtb
     window.bridge.ask_groups(GroupRequest(GroupAction.REMOVE, 1, photo_ids=(6,)))   # "cat" keeps 2 photos
     qtbot.waitUntil(lambda: not personal.improve_action.isEnabled(), timeout=TIMEOUT_MS)
     assert window.stub.personal_calls == [], "nothing trains by itself"
+
+
+def test_an_installation_without_pytorch_says_why_it_cannot_learn_and_offers_nothing(qtbot, stub_window,
+                                                                                     monkeypatch):
+    monkeypatch.setattr(personal_controller, "can_train", lambda: False)   # a slim bundle
+    window = library(qtbot, stub_window, dog_confirmed=True)   # two confirmed groups of 3+ photos
+    personal = window.personal
+    window.show_page(GROUPS)
+    assert not personal.improve_action.isEnabled() and not personal.improve_button.isEnabled()
+    assert personal.improve_button.toolTip() == CANNOT_TRAIN and "PyTorch" in CANNOT_TRAIN
+    rename(qtbot, window, 1, "Tom")   # an edit, after which a library that can learn is offered to
+    qtbot.wait(300)
+    personal.improve()
+    assert not window.banner.offering() and window.stub.personal_calls == []
 
 
 def test_improving_shows_progress_then_the_report_and_undo_goes_back(qtbot, stub_window, tmp_path):
