@@ -27,7 +27,7 @@ from album.library.catalogue import Catalogue
 from album.library.records import MemberRole, PersonalReport, PhotoStatus
 from album.paths import PRIVATE_FILE, private_folder
 from album.tasks import ProgressCallback, TaskControl
-from album.vision.onnx_runtime import installed, require_torch
+from album.vision.onnx_runtime import require_torch
 
 if TYPE_CHECKING:
     from album.vision.encoder import Encoder
@@ -36,11 +36,6 @@ MEASURE = "similar-photo accuracy on your groups"
 MIN_GROUPS = 2
 MIN_PHOTOS = 3
 SIMILARITY = "similarity"  # the role (``indexing.active.SIMILARITY``; indexing is a sibling layer)
-
-
-def can_train() -> bool:
-    """Whether this installation can train a personal model (a slim bundle leaves PyTorch out)."""
-    return installed("torch")
 
 
 def confirmed_groups(catalogue: Catalogue) -> dict[int, list[int]]:

@@ -19,7 +19,6 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QPushButton, QToolButton, QWidget
 
-from album.groups.personal_model import can_train
 from album.gui.banner import Banner
 from album.gui.bridge import LibraryBridge
 from album.gui.groups_page import GroupsPage
@@ -28,6 +27,7 @@ from album.gui.messages import GroupEdited, Groups, PersonalState
 from album.gui.personal_dialog import PersonalLine, PersonalReportDialog
 from album.gui.search_controller import SearchController
 from album.gui.status_bar import AlbumStatusBar
+from album.vision.onnx_runtime import installed
 
 IMPROVE = "Improve results with my groups…"
 UNDO_TEXT = "Go back to the standard model"
@@ -41,6 +41,11 @@ OFFER_RETRAIN = ("Your groups changed since your personal model was made. Retrai
                  "follow your edits? Nothing changes until you do.")
 OFFER_FIRST = ("You have {count} confirmed groups: album can learn from them which photos you call similar. "
                "It takes a minute or two, and you can undo it.")
+
+
+def can_train() -> bool:
+    """Whether this installation can train a personal model (a slim bundle leaves PyTorch out)."""
+    return installed("torch")
 
 
 def learnable(groups: Groups) -> int:
