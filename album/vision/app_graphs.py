@@ -7,16 +7,21 @@ model's backbone, its ImageNet classifier (which names photo groups) and
 the sentence encoder of word search.  They are exported by the code that
 exports them into a library's cache when none is shipped
 (``onnx_runtime.obtain``), under the same names, so the app finds them
-first.  Needs PyTorch (this is packaging, not the app).
+first.  The digests of the weights files they were exported from are
+recorded beside them (``defaults.DIGESTS``): those name the weights, and
+the slim bundle leaves the files themselves out.  Needs PyTorch (this is
+packaging, not the app).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
 from album.vision import graph_cache
+from album.vision.defaults import DEFAULT_BACKBONE, DIGESTS, bundled_weights_digest, weights_digest
 
 #: readable by every user of an installed app (graph_cache keeps a library's graphs private)
 SHIPPED_FILE = 0o644
@@ -25,9 +30,10 @@ SHIPPED_FOLDER = 0o755
 
 def export_app_graphs(folder: Path) -> list[Path]:
     """Export the graphs of the default encoders and the sentence encoder into ``folder`` (replacing any
-    there); the files written. RuntimeError when a network could not be exported."""
+    there), and record their weights' digests; the graphs written. RuntimeError when a network could not be
+    exported."""
     from album.vision.modelfile import TEXT_CHOICE, open_encoder
-    from album.vision.text_encoder import TextEncoder
+    from album.vision.text_encoder import TEXT_MODEL_NAME, TextEncoder, text_model_folder
 
     folder = Path(folder)
     for stale in folder.glob(f"*{graph_cache.SUFFIX}"):
@@ -45,8 +51,11 @@ def export_app_graphs(folder: Path) -> list[Path]:
         TextEncoder().encode_query("a photo")
     finally:
         graph_cache.keep_in(previous, writable)
+    digests = {DEFAULT_BACKBONE: bundled_weights_digest(),
+               TEXT_MODEL_NAME: weights_digest(TEXT_MODEL_NAME, sorted(text_model_folder().glob("*.safetensors")))}
+    (folder / DIGESTS).write_text(json.dumps(digests, indent=2) + "\n", "utf-8")
     graphs = sorted(folder.glob(f"*{graph_cache.SUFFIX}"))
-    for graph in graphs:
-        graph.chmod(SHIPPED_FILE)
+    for written in (*graphs, folder / DIGESTS):
+        written.chmod(SHIPPED_FILE)
     folder.chmod(SHIPPED_FOLDER)
     return graphs

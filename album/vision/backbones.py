@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from album.errors import ModelUnavailable
 from album.vision.cropping import Preprocessing
-from album.vision.defaults import bundled_preprocessing, bundled_weights_file, file_sha256
+from album.vision.defaults import bundled_preprocessing, bundled_weights_digest
 from album.vision.defaults import DEFAULT_BACKBONE  # noqa: F401 - the registry's default, re-exported
 
 
@@ -58,7 +58,7 @@ BACKBONES: dict[str, BackboneSpec] = {
     for spec in (
         BackboneSpec(
             "efficientnet_lite0", "EfficientNet-Lite0 (bundled)", 1280,
-            bundled_preprocessing(), True, _networks("build_lite0"), lambda: file_sha256(bundled_weights_file())[:8],
+            bundled_preprocessing(), True, _networks("build_lite0"), lambda: bundled_weights_digest()[:8],
             # measured on 192 photos of 24 classes: different-class pairs 95th/99th percentile 0.51/0.60,
             # crop+resize+recompress near-duplicates >= 0.65, same-class median 0.58
             min_score=0.55, classifier=_networks("lite0_classifier"),

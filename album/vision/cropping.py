@@ -61,7 +61,7 @@ def normalise_pixels(pixels: Sequence[np.ndarray], p: Preprocessing) -> np.ndarr
     normalised by ``p.mean`` and ``p.std``: torchvision's ``to_tensor`` and ``normalize``, the same
     operations on the same values (tested equal); laid out channel by channel while still 8-bit, and
     divided in place (2-3x less work than in float32, and ten times faster than photo by photo)."""
-    batch = np.stack(pixels).transpose(0, 3, 1, 2).astype(np.float32)
+    batch = np.ascontiguousarray(np.stack(pixels).transpose(0, 3, 1, 2)).astype(np.float32)
     batch /= np.float32(255)
     batch -= np.asarray(p.mean, np.float32).reshape(1, -1, 1, 1)
     batch /= np.asarray(p.std, np.float32).reshape(1, -1, 1, 1)

@@ -15,17 +15,17 @@ vectors into one.  This module does not import PyTorch.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from album.errors import ModelUnavailable
 from album.vision import onnx_runtime
+from album.vision.defaults import weights_digest
 from album.vision.imagenet_labels import word_senses
 
 #: The package that ships the sentence encoder's weights.
@@ -57,14 +57,9 @@ def text_model_folder() -> Path:
     return folder
 
 
-@lru_cache(maxsize=None)
 def _weights_checksum(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for weights in sorted(folder.glob("*.safetensors")):
-        with open(weights, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()[:8]
+    """Names the encoder's weights: the digest of its safetensors files (``defaults.weights_digest``)."""
+    return weights_digest(TEXT_MODEL_NAME, sorted(folder.glob("*.safetensors")))[:8]
 
 
 def _read_json(path: Path):
