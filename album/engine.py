@@ -260,7 +260,7 @@ class Album:
                 prefetch = Prefetch.start(self.decoder, list(first_new), self.encoders.expected_recipes(), thumbnails)
                 encoders = self.encoders.all()  # loading them records them as active
                 self._load_indexes()  # a model that became active just now
-                from album.indexing.indexer import Indexer  # imports torch: only when encoding
+                from album.indexing.indexer import Indexer  # only when encoding
 
                 Indexer(self.catalogue, encoders, self.decoder, thumbnails, prefetch).encode_pending(
                     summary, on_vectors, progress, control, counted_new=changes.new)

@@ -163,8 +163,8 @@ class ActiveEncoders:
         return self._loaded[role]
 
     def load_in_background(self, then: "Callable[[list[Encoder], Callable[[], bool]], None] | None" = None) -> None:
-        """Load every encoder not loaded yet on a side thread (seconds in a new process: importing torch,
-        building the networks), then call ``then`` there with all the encoders that loaded (to load their
+        """Load every encoder not loaded yet on a side thread (under a second in a new process from shipped or
+        kept graphs; seconds where a network must be built and exported), then call ``then`` there with all the encoders that loaded (to load their
         runtimes, say) and a test of whether it may stop early (``stop_preparing``); nothing when all are
         loaded. ``get`` waits for it and records the encoder; an
         encoder that failed to load raises there, as if it had loaded in ``get``."""

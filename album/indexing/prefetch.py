@@ -1,15 +1,15 @@
 """Decoding a scan's new photos while the encoders load.
 
-In a new process the encoders take seconds to load (importing PyTorch,
-building the networks, loading their runtime), and the decoder processes
-would sit idle meanwhile.  So once a scan has found its new photos, it asks
+In a new process the encoders take a while to load (their runtimes; where
+no graph is shipped or kept, importing PyTorch and building the networks:
+seconds), and the decoder processes would sit idle meanwhile.  So once a scan has found its new photos, it asks
 the decoders for the first of them at once, with the jobs the indexer will
 ask for, made from what is known of the encoders before they load
 (``ActiveEncoders.expected_recipes``).  The indexer takes a decode from here
 only when its own job equals it (same file, sizes and preprocessing), so a
 wrong guess costs the wasted decodes, never a wrong vector.
 
-Torch-free: it runs while another thread imports PyTorch.
+Torch-free: it runs while another thread loads the encoders.
 """
 
 from __future__ import annotations

@@ -72,6 +72,16 @@ class PhotoRecord(NamedTuple):
 PHOTO_COLUMNS: tuple[str, ...] = PhotoRecord._fields
 
 
+class KnownPhoto(NamedTuple):
+    """As much of a catalogued photo as a rescan compares with the disk."""
+
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+
+
 @dataclass(frozen=True)
 class FolderInfo:
     """A folder the user added, with its number of readable photos."""

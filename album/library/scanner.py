@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from album.errors import UnreadableImage
 from album.library.catalogue import Catalogue, ScanBatch
-from album.library.records import PhotoStatus
+from album.library.records import KnownPhoto, PhotoStatus
 from album.library.schema import Folder, Photo
 from album.media.hashing import Identity, identify, is_legacy
 from album.media.imageio import is_photo_path
@@ -108,8 +108,8 @@ class Scanner:
         moved from one library folder to another (reported by the watcher one root at a time) is
         then a move, not a delete followed by new photos."""
         changes = IndexChanges()
-        candidates: list[tuple[Folder, FileStat, Photo | None]] = []
-        missing: dict[int, Photo] = {}
+        candidates: list[tuple[Folder, FileStat, KnownPhoto | None]] = []
+        missing: dict[int, KnownPhoto | Photo] = {}
         legacy = False  # rows hashed in format 1 are around: hash the old way too
         walking, remaining = list(folders), list(others)
         while walking:
@@ -148,8 +148,8 @@ class Scanner:
         return changes
 
     @staticmethod
-    def _resolve(batch: ScanBatch, folder: Folder, stat: FileStat, photo: Photo | None,
-                 digest: Identity | UnreadableImage, missing: dict[int, Photo], summary: ScanSummary,
+    def _resolve(batch: ScanBatch, folder: Folder, stat: FileStat, photo: KnownPhoto | None,
+                 digest: Identity | UnreadableImage, missing: dict[int, KnownPhoto | Photo], summary: ScanSummary,
                  changes: IndexChanges) -> None:
         if isinstance(digest, UnreadableImage) and not os.path.lexists(stat.path):
             if photo is not None:  # deleted (or moved away) since the walk: forgotten, unless found elsewhere

@@ -8,10 +8,12 @@ file while they are untouched or else by the module's own structure and
 weights, and the crop size.  So a fine-tuned model gets its own, and one
 that no longer matches is never read.  Graphs shipped with the app
 (``SHIPPED``: ``resources/graphs``, exported at packaging time by
-``scripts/export_graphs.py``) are read first, never written or forgotten:
-a packaged app runs them without PyTorch.  The folder is the library's (``LibraryPaths.graphs``), set when the
-library is opened (``keep_in``; a process that could only open it read-only
-reads the graphs kept there and writes none); until then nothing is kept.
+``scripts/export_graphs.py``) are read when the library keeps no graph of
+that name, and never written or forgotten: a packaged app runs them without
+PyTorch.  The folder is the library's (``LibraryPaths.graphs``), set when
+the library is opened (``keep_in``; a process that could only open it
+read-only reads the graphs kept there and writes none); until then nothing
+is kept.
 Only the ``KEEP`` most recently used graphs stay.  A graph that cannot be
 written is logged and skipped: the cache only saves time.  This module does
 not import PyTorch (the engine sets the folder in processes that never load
