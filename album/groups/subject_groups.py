@@ -30,7 +30,7 @@ from album.tasks import Progress, ProgressCallback, TaskControl
 if TYPE_CHECKING:
     from album.vision.encoder import Encoder
 
-GROUPING_PHASE = "grouping photos"
+GROUPING_PHASE = "Grouping photos"
 #: a full recomputation is due once this share of the library arrived since the last one ...
 DUE_SHARE = 0.1
 #: ... and at least this many photos

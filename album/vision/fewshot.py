@@ -152,7 +152,7 @@ def train_personal(base: nn.Module, features: np.ndarray, labels: np.ndarray, un
         loss_fn, miner = make_loss(config.margin), make_miner(config.mining, config.margin)
         optimiser = torch.optim.AdamW(head.adapter.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(1, config.epochs))
-        meter = ProgressMeter("training your model (epochs)", config.epochs, progress)
+        meter = ProgressMeter("Training your model (epochs)", config.epochs, progress)
         meter.start()
         generator = torch.Generator().manual_seed(config.seed)
         for epoch in range(1, config.epochs + 1):

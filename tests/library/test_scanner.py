@@ -187,7 +187,7 @@ def test_cancelled_scan_resumes_where_it_stopped(album, photo_dir):
     assert album.status().indexed == 8
     indexing = [r for r in resumed if r.phase == "Indexing"]
     assert (indexing[-1].done, indexing[-1].total) == (8, 8)
-    assert resumed[-1].phase == "grouping photos"  # the first scan of a library groups its photos
+    assert resumed[-1].phase == "Grouping photos"  # the first scan of a library groups its photos
 
 
 def test_long_scans_save_the_index_as_they_go(album, photo_dir, monkeypatch):
