@@ -31,6 +31,10 @@ from album.vision.head_arrays import softmax, unit_rows
 from album.vision.onnx_backbone import LazyNetwork
 
 
+#: photos per run of a backbone in ONNX Runtime: half the memory it keeps after a batch of 32, at the same speed
+ROWS_PER_RUN = 16
+
+
 def configure_threads(threads: int | None = None) -> None:
     """Let PyTorch use every core for inference unless told otherwise (once per process)."""
     import torch
@@ -83,7 +87,7 @@ class Encoder:
         self._runtime = self._classifier_runtime = None
         if self.device == "cpu":
             self._runtime = LazyNetwork(self._backbone_graph_name, lambda: self._export_backbone(crop), threads,
-                                        f"{backbone.title} network")
+                                        f"{backbone.title} network", rows=ROWS_PER_RUN)
             self._classifier_runtime = LazyNetwork(lambda: f"classifier {self.backbone_id}",
                                                    self._export_classifier, threads, f"{backbone.title} classifier")
         if self._runtime is None or not self._runtime.ready(self._untouched_graph_name()):

@@ -33,25 +33,38 @@ log = logging.getLogger(__name__)
 
 
 class OnnxNetwork:
-    """A one-input network's session: (N, ...) float32 in, its first output out. Thread-safe (ONNX
-    Runtime sessions are)."""
+    """A one-input network's session: (N, ...) float32 in, its first output out, at most ``rows`` rows per
+    run (None: all at once). Thread-safe (ONNX Runtime sessions are).
 
-    def __init__(self, session):
+    ONNX Runtime keeps the memory of a run's largest intermediate tensors for the next (its arena): for
+    EfficientNet-Lite0 at 224 px, about 800 MB after a batch of 32, 400 MB after runs of 16 rows, at the
+    same speed (136-139 photos/s here; runs of 8 rows: 119)."""
+
+    def __init__(self, session, rows: int | None = None):
         self._session = session
         self._input = session.get_inputs()[0].name
+        self._rows = rows
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return self._session.run(None, {self._input: np.ascontiguousarray(batch, np.float32)})[0]
+        batch = np.ascontiguousarray(batch, np.float32)
+        if self._rows is None or len(batch) <= self._rows:
+            return self._run(batch)
+        return np.concatenate([self._run(batch[start:start + self._rows])
+                               for start in range(0, len(batch), self._rows)])
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        return self._session.run(None, {self._input: batch})[0]
 
 
 class LazyNetwork:
     """A network's ONNX graph, loaded once, on first use (after any weights were loaded into the module).
 
     ``name`` says what the network computes now (asked at load time), ``export`` makes its graph from
-    the PyTorch module; ``what`` names it to the user."""
+    the PyTorch module; ``what`` names it to the user; ``rows``: at most this many per run."""
 
-    def __init__(self, name: Callable[[], str], export: Callable[[], bytes], threads: int, what: str):
-        self._name, self._export, self._threads, self._what = name, export, threads, what
+    def __init__(self, name: Callable[[], str], export: Callable[[], bytes], threads: int, what: str,
+                 rows: int | None = None):
+        self._name, self._export, self._threads, self._what, self._rows = name, export, threads, what, rows
         self._lock = threading.Lock()
         self._loaded = False
         self._network: OnnxNetwork | None = None
@@ -75,7 +88,8 @@ class LazyNetwork:
             log.info("onnxruntime is not installed; the %s runs in PyTorch (about 2.5x slower)", self._what)
             return None
         try:
-            return OnnxNetwork(onnx_runtime.obtain(self._name(), self._export, self._threads, self._what))
+            return OnnxNetwork(onnx_runtime.obtain(self._name(), self._export, self._threads, self._what),
+                               self._rows)
         except ModelUnavailable:
             raise
         except Exception as exc:  # an exporter or runtime that cannot take this network: PyTorch still can

@@ -67,3 +67,24 @@ def test_weights_loaded_after_the_encoder_was_built_are_the_ones_that_run():
             parameter.mul_(0.5)
     batch = np.stack([encoder.preprocess(make_photo(3))])
     assert np.abs(encoder.embed_batch(batch) - _reference(encoder, batch)).max() < 1e-4
+
+
+def test_a_large_batch_runs_a_few_rows_at_a_time_and_comes_back_whole():
+    """ONNX Runtime keeps the memory of a run's largest tensors: a batch runs ``rows`` at a time."""
+    class Session:
+        runs: list[int] = []
+
+        def get_inputs(self):
+            return [type("Input", (), {"name": "images"})()]
+
+        def run(self, outputs, feeds):
+            self.runs.append(len(feeds["images"]))
+            return [feeds["images"].reshape(len(feeds["images"]), -1)[:, :2] * 2]
+
+    batch = np.arange(37 * 3 * 2 * 2, dtype=np.float32).reshape(37, 3, 2, 2)
+    network = onnx_backbone.OnnxNetwork(Session(), rows=16)
+    assert np.array_equal(network(batch), batch.reshape(37, -1)[:, :2] * 2)
+    assert Session.runs == [16, 16, 5]
+    Session.runs.clear()
+    onnx_backbone.OnnxNetwork(Session())(batch)
+    assert Session.runs == [37]
