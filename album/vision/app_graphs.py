@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from album.vision import graph_cache
-from album.vision.defaults import DEFAULT_BACKBONE, DIGESTS, bundled_weights_digest, weights_digest
+from album.vision.defaults import DEFAULT_BACKBONE, DIGESTS, bundled_weights_digest
 
 #: readable by every user of an installed app (graph_cache keeps a library's graphs private)
 SHIPPED_FILE = 0o644
@@ -33,7 +33,7 @@ def export_app_graphs(folder: Path) -> list[Path]:
     there), and record their weights' digests; the graphs written. RuntimeError when a network could not be
     exported."""
     from album.vision.modelfile import TEXT_CHOICE, open_encoder
-    from album.vision.text_encoder import TEXT_MODEL_NAME, TextEncoder, text_model_folder
+    from album.vision.text_encoder import TEXT_MODEL_NAME, TextEncoder, text_model_folder, weights_sha256
 
     folder = Path(folder)
     for stale in folder.glob(f"*{graph_cache.SUFFIX}"):
@@ -51,8 +51,7 @@ def export_app_graphs(folder: Path) -> list[Path]:
         TextEncoder().encode_query("a photo")
     finally:
         graph_cache.keep_in(previous, writable)
-    digests = {DEFAULT_BACKBONE: bundled_weights_digest(),
-               TEXT_MODEL_NAME: weights_digest(TEXT_MODEL_NAME, sorted(text_model_folder().glob("*.safetensors")))}
+    digests = {DEFAULT_BACKBONE: bundled_weights_digest(), TEXT_MODEL_NAME: weights_sha256(text_model_folder())}
     (folder / DIGESTS).write_text(json.dumps(digests, indent=2) + "\n", "utf-8")
     graphs = sorted(folder.glob(f"*{graph_cache.SUFFIX}"))
     for written in (*graphs, folder / DIGESTS):

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from album.errors import ModelUnavailable
 from album.vision.backbones import BackboneSpec, Preprocessing
 from album.vision.calibration import ScoreScale
 from album.vision.head_arrays import softmax, unit_rows
 from album.vision.onnx_backbone import LazyNetwork
+from album.vision.onnx_runtime import require_torch
 
 
 #: photos per run of a backbone in ONNX Runtime: half the memory it keeps after a batch of 32, at the same speed
@@ -45,11 +45,10 @@ def configure_threads(threads: int | None = None) -> None:
 
 
 def _torch():
-    """PyTorch, for the networks that must run in it (ModelUnavailable, in plain words, without it)."""
-    try:
-        import torch
-    except ImportError:
-        raise ModelUnavailable("this model needs PyTorch, which is not installed ('pip install torch')") from None
+    """PyTorch, for the networks that must run in it (``require_torch``: a plain ModelUnavailable without it)."""
+    require_torch("this model")
+    import torch
+
     return torch
 
 

@@ -101,7 +101,7 @@ def load_model(weights: Path, device: str = "cpu") -> Encoder:
     card = read_card(weights)
     try:
         state = load_file(str(weights))
-        head = head_arrays(card["head"], {k: v for k, v in state.items() if not k.startswith(BACKBONE_PREFIX)})
+        head = head_arrays(card["head"], _head_state(state))
         tuned = _tuned_weights(weights) if any(k.startswith(BACKBONE_PREFIX) for k in state) else None
         preprocessing = Preprocessing.from_dict(card["preprocessing"]) if "preprocessing" in card else None
         checksum = file_checksum(weights)
@@ -113,6 +113,11 @@ def load_model(weights: Path, device: str = "cpu") -> Encoder:
     except (KeyError, ValueError, TypeError, RuntimeError, OSError, SafetensorError) as exc:
         raise ModelUnavailable(f"model file {weights} is not a valid album model: {exc}") from None
     return encoder
+
+
+def _head_state(state: dict) -> dict:
+    """A model file's head tensors: all but a fine-tuned backbone's."""
+    return {name: tensor for name, tensor in state.items() if not name.startswith(BACKBONE_PREFIX)}
 
 
 def _tuned_weights(weights: Path):
@@ -136,7 +141,7 @@ def load_head(weights: Path) -> "nn.Module":
     card = read_card(weights)
     try:
         head = build_head(card["head"])
-        head.load_state_dict({k: v for k, v in load_tensors(str(weights)).items() if not k.startswith(BACKBONE_PREFIX)})
+        head.load_state_dict(_head_state(load_tensors(str(weights))))
     except (KeyError, ValueError, RuntimeError, OSError, SafetensorError) as exc:
         raise ModelUnavailable(f"model file {weights} is not a valid album model: {exc}") from None
     return head.eval()

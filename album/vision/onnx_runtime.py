@@ -49,11 +49,12 @@ def installed(package: str) -> bool:
 
 
 def require_torch(what: str) -> None:
-    """ModelUnavailable, in plain words, when PyTorch is not installed (``what`` needs it: training)."""
+    """ModelUnavailable, in plain words, when PyTorch is not installed (``what`` needs it: training, or a
+    network with no graph shipped or kept)."""
     if not installed("torch"):
         raise ModelUnavailable(
             f"{what} needs PyTorch, which this installation of album leaves out (it runs its models without "
-            "it); install album with pip, which brings PyTorch, to train models")
+            "it); install album with pip, which brings PyTorch")
 
 
 def graph_key(name: str) -> str:

@@ -57,9 +57,9 @@ def text_model_folder() -> Path:
     return folder
 
 
-def _weights_checksum(folder: Path) -> str:
-    """Names the encoder's weights: the digest of its safetensors files (``defaults.weights_digest``)."""
-    return weights_digest(TEXT_MODEL_NAME, sorted(folder.glob("*.safetensors")))[:8]
+def weights_sha256(folder: Path) -> str:
+    """The digest of the encoder's safetensors files (``defaults.weights_digest``): its model id names them."""
+    return weights_digest(TEXT_MODEL_NAME, sorted(folder.glob("*.safetensors")))
 
 
 def _read_json(path: Path):
@@ -118,7 +118,7 @@ class TextEncoder:
 
     def __init__(self, device: str = "cpu"):
         folder = text_model_folder()
-        self.model_id = f"{TEXT_MODEL_NAME}@{_weights_checksum(folder)}"
+        self.model_id = f"{TEXT_MODEL_NAME}@{weights_sha256(folder)[:8]}"
         self._sentences = _OnnxSentences(folder, self.model_id) if onnx_runtime.wanted() else \
             _ReferenceSentences(folder, device)
         self.dim = self._sentences.dim
