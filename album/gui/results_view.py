@@ -125,8 +125,8 @@ class ResultsView(QWidget):
         self._describe()
 
     def set_unindexed(self, count: int) -> None:
-        """How many of the library's photos are not indexed yet: an empty answer that comes says whether
-        some photos could not be searched."""
+        """How many of the library's photos are not indexed yet: an answer that comes says whether some photos
+        could not be searched."""
         self._unindexed = count
 
     def _unsearched_note(self, otherwise: str) -> str:
@@ -136,6 +136,13 @@ class ResultsView(QWidget):
         return (f"{count:,} photo{'s were' if count != 1 else ' was'} still waiting to be indexed: search again "
                 "once indexing has ended.")
 
+    def _unsearched_after(self, text: str) -> str:
+        """A found answer's text, followed by how many photos it could not search (none: as it is)."""
+        count = self._unsearched
+        if not count:
+            return text
+        return f"{text} {count:,} photo{'s' if count != 1 else ''} still waiting to be indexed were not searched."
+
     def _describe(self) -> None:
         if not self._answered:
             return
@@ -143,8 +150,9 @@ class ResultsView(QWidget):
         if self._error:
             text = self._error
         elif self._words is not None:
-            text = (f"{len(matches)} photo{'s' if len(matches) != 1 else ''} match {self._name}, best first. "
-                    "Right-click one to find photos similar to it." if matches else
+            text = (self._unsearched_after(f"{len(matches)} photo{'s' if len(matches) != 1 else ''} match "
+                                           f"{self._name}, best first. Right-click one to find photos similar "
+                                           "to it.") if matches else
                     "No photos match these words. " + self._unsearched_note("Try other words."))
         elif not matches:
             text = ("No similar photos found. " + self._unsearched_note("")).rstrip()
@@ -154,7 +162,7 @@ class ResultsView(QWidget):
             text = f"{similar} similar (at least {self._threshold:.0%})"
             if weaker:
                 text += f", {weaker} weaker match{'es' if weaker != 1 else ''} after them"
-            text += ". Right-click one to search from it."
+            text = self._unsearched_after(text + ". Right-click one to search from it.")
             if self._outside:
                 text = f"This image is not in your library; it was only compared. {text}"
         self.subtitle.setText(text)

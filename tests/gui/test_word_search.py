@@ -126,3 +126,19 @@ def test_words_that_match_nothing_say_whether_photos_could_not_be_searched(qtbot
                                               "indexed: search again once indexing has ended.")
     window.bridge.worker.photosChanged.emit(Photos(listed))  # indexed: the answer shown still could not see them
     assert "3 photos were still waiting" in window.results.subtitle.text()
+
+
+def test_photos_found_while_others_wait_say_how_many_were_not_searched(qtbot, window):
+    from album.gui.messages import Photos
+    from album.library.records import PhotoStatus
+
+    listed = list(window._all_photos)
+    type_words(qtbot, window, "horse")
+    qtbot.waitUntil(lambda: " match " in window.results.subtitle.text(), timeout=TIMEOUT_MS)
+    assert window.results.subtitle.text().endswith("Right-click one to find photos similar to it.")  # all indexed
+    window.bridge.worker.photosChanged.emit(Photos([record._replace(status=PhotoStatus.PENDING) if index < 2
+                                                    else record for index, record in enumerate(listed)]))
+    type_words(qtbot, window, "s")  # "horses", asked while two photos wait
+    qtbot.waitUntil(lambda: "not searched" in window.results.subtitle.text(), timeout=TIMEOUT_MS)
+    assert window.results.subtitle.text().endswith(
+        "Right-click one to find photos similar to it. 2 photos still waiting to be indexed were not searched.")
